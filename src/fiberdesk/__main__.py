@@ -1,0 +1,3 @@
+from fiberdesk.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""The ``fiberdesk`` command: Typer sub-apps per area, errors as one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from fiberdesk.cli import db, demo, premises, serve, users
+from fiberdesk.cli.common import err_console
+from fiberdesk.domain.errors import FiberdeskError
+
+app = typer.Typer(
+    name="fiberdesk",
+    help="Customer operations for fiber-to-the-home operators.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(premises.app, name="premises")
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+
+#: exit codes: 1 a refusal or bad input, 2 usage (Typer's own), 3 the database
+EXIT_REFUSED = 1
+EXIT_DATABASE = 3
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except FiberdeskError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.reason}", highlight=False)
+        sys.exit(EXIT_REFUSED)
+    except OperationalError as exc:
+        err_console.print(f"[bold red]error: database unreachable:[/] {_first_line(exc)}",
+                          highlight=False)
+        sys.exit(EXIT_DATABASE)
+    except ProgrammingError as exc:
+        err_console.print(
+            f"[bold red]error: database schema problem:[/] {_first_line(exc)} "
+            "(has `fiberdesk db upgrade` been run?)",
+            highlight=False,
+        )
+        sys.exit(EXIT_DATABASE)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(EXIT_REFUSED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,29 @@
+"""``fiberdesk serve``: the web application."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from fiberdesk.cli.common import console, get_app
+from fiberdesk.db import migrate
+
+
+def serve(
+    host: str | None = typer.Option(None, help="address to bind (default from settings)"),
+    port: int | None = typer.Option(None, help="port (default from settings)"),
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes"),
+) -> None:
+    """Run the web console and the REST API."""
+    app = get_app()
+    migrate.require_migrated(app.engine)
+    host = host or app.settings.host
+    port = port or app.settings.port
+    console.print(f"fiberdesk on http://{host}:{port}  (API docs at /docs)")
+    if workers > 1:
+        uvicorn.run("fiberdesk.web.asgi:app", host=host, port=port, workers=workers,
+                    log_level="warning")
+    else:
+        from fiberdesk.web.app import create_app
+
+        uvicorn.run(create_app(app), host=host, port=port, log_level="warning")

@@ -1,0 +1,43 @@
+"""Settings, read from ``FIBERDESK_*`` environment variables (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIBERDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    #: SQLAlchemy URL; a SQLite file by default, or postgresql+psycopg://user@host/db
+    database_url: str = "sqlite:///fiberdesk.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: signs sessions, CSRF tokens and links; set your own in production
+    secret_key: str = Field(default="change-me-in-production", min_length=8)
+    #: log SQL statements
+    echo_sql: bool = False
+
+    # operator branding, used in messages and pages
+    company_name: str = "Chesapeake Fiber"
+    support_phone: str = "+1 410 555 0100"
+    support_email: str = "support@chesapeake-fiber.example"
+    currency: str = "USD"
+
+    # qualification
+    max_drop_m: int = 250
+    standard_drop_m: int = 150
+    min_budget_margin_db: float = 1.0
+    port_hold_minutes: int = 60 * 24 * 3
+
+    # public pages
+    public_rate_limit_per_minute: int = 30
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""All tables; importing this package registers every model on ``Base.metadata``."""
+
+from fiberdesk.db.base import Base
+from fiberdesk.db.models.auth import ApiToken, AuditEntry, IdempotencyRecord, User
+from fiberdesk.db.models.catalog import Plan
+from fiberdesk.db.models.customers import Customer, CustomerNote
+from fiberdesk.db.models.equipment import Equipment, IpAddress, IpPool
+from fiberdesk.db.models.network import CentralOffice, Nap, NapPort, Olt, PonPort, Splitter
+from fiberdesk.db.models.orders import Appointment, ServiceOrder
+from fiberdesk.db.models.outbox import OutboxMessage
+from fiberdesk.db.models.premises import Premises
+from fiberdesk.db.models.tickets import Ticket
+from fiberdesk.db.models.workforce import Technician, TechnicianShift
+
+__all__ = [
+    "ApiToken",
+    "Appointment",
+    "AuditEntry",
+    "Base",
+    "CentralOffice",
+    "Customer",
+    "CustomerNote",
+    "Equipment",
+    "IdempotencyRecord",
+    "IpAddress",
+    "IpPool",
+    "Nap",
+    "NapPort",
+    "Olt",
+    "OutboxMessage",
+    "Plan",
+    "PonPort",
+    "Premises",
+    "ServiceOrder",
+    "Splitter",
+    "Technician",
+    "TechnicianShift",
+    "Ticket",
+    "User",
+]

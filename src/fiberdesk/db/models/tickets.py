@@ -1,0 +1,37 @@
+"""Service tickets (the spec's ``tickets``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fiberdesk.db.base import Base, enum_column, utcnow
+from fiberdesk.domain.tickets import Team, TicketCategory, TicketPriority, TicketStatus
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    category: Mapped[TicketCategory] = mapped_column(enum_column(TicketCategory, 16), index=True)
+    priority: Mapped[TicketPriority] = mapped_column(
+        enum_column(TicketPriority, 10), default=TicketPriority.NORMAL
+    )
+    status: Mapped[TicketStatus] = mapped_column(
+        enum_column(TicketStatus, 20), default=TicketStatus.OPEN, index=True
+    )
+    description: Mapped[str] = mapped_column(sa.Text)
+    resolution: Mapped[str | None] = mapped_column(sa.Text)
+    resolution_code: Mapped[str | None] = mapped_column(sa.String(40))
+    team: Mapped[Team] = mapped_column(enum_column(Team, 10), default=Team.CSR)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    first_contact_resolution: Mapped[bool | None]
+    escalated: Mapped[bool] = mapped_column(default=False)
+    visit_booked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: every step taken, in order: [{"at", "by", "kind", "text"}]
+    transcript: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)

@@ -1,0 +1,63 @@
+"""The unit of work: one session, one transaction, committed once by the service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fiberdesk.db.engine import WRITE_OPTION
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()``; leaving the block without a commit rolls back.
+
+    ``write=True`` (the default) tells SQLite to take its write lock when the transaction
+    begins; read-only work passes ``write=False`` and never waits for writers.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True) -> None:
+        self._factory = session_factory
+        self._write = write
+        self._session: Session | None = None
+        self._after_commit: list[Callable[[], Any]] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its with-block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        self._after_commit = []
+        self._session.connection(execution_options={WRITE_OPTION: self._write})
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def on_commit(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` after a successful commit (e.g. wake the outbox worker)."""
+        self._after_commit.append(callback)

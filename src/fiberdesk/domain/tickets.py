@@ -1,0 +1,73 @@
+"""Service tickets: categories, priorities with SLA targets, and the ticket lifecycle."""
+
+from __future__ import annotations
+
+from fiberdesk.domain.status import LabelledStatus, Transitions
+
+
+class TicketCategory(LabelledStatus):
+    NO_INTERNET = ("NO_INTERNET", "No internet")
+    SLOW_SPEED = ("SLOW_SPEED", "Slow speed")
+    INTERMITTENT = ("INTERMITTENT", "Intermittent service")
+    WIFI = ("WIFI", "WiFi")
+    BILLING = ("BILLING", "Billing")
+    INSTALLATION = ("INSTALLATION", "Installation")
+    EQUIPMENT = ("EQUIPMENT", "Equipment")
+    RELOCATION = ("RELOCATION", "Relocation")
+    OTHER = ("OTHER", "Other")
+
+
+class TicketPriority(LabelledStatus):
+    """Priorities; the default resolution targets in hours are in ``DEFAULT_SLA_HOURS``."""
+
+    CRITICAL = ("CRITICAL", "Critical", "red")
+    HIGH = ("HIGH", "High", "orange")
+    NORMAL = ("NORMAL", "Normal", "blue")
+    LOW = ("LOW", "Low", "slate")
+
+
+#: resolution target and alert threshold in hours; the spec's 24 h / 48 h is NORMAL's
+DEFAULT_SLA_HOURS: dict[TicketPriority, tuple[int, int]] = {
+    TicketPriority.CRITICAL: (4, 8),
+    TicketPriority.HIGH: (12, 24),
+    TicketPriority.NORMAL: (24, 48),
+    TicketPriority.LOW: (72, 120),
+}
+
+
+class TicketStatus(LabelledStatus):
+    OPEN = ("OPEN", "Open", "blue")
+    IN_PROGRESS = ("IN_PROGRESS", "In progress", "amber")
+    WAITING_ON_CUSTOMER = ("WAITING_ON_CUSTOMER", "Waiting on customer", "slate")
+    ESCALATED = ("ESCALATED", "Escalated", "red")
+    RESOLVED = ("RESOLVED", "Resolved", "green")
+    CLOSED = ("CLOSED", "Closed", "grey")
+    REOPENED = ("REOPENED", "Reopened", "orange")
+
+
+_WORKING = {
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_ON_CUSTOMER,
+    TicketStatus.ESCALATED,
+    TicketStatus.RESOLVED,
+}
+
+TICKET_TRANSITIONS: Transitions[TicketStatus] = Transitions(
+    "ticket",
+    {
+        TicketStatus.OPEN: _WORKING,
+        TicketStatus.IN_PROGRESS: _WORKING - {TicketStatus.IN_PROGRESS},
+        TicketStatus.WAITING_ON_CUSTOMER: _WORKING - {TicketStatus.WAITING_ON_CUSTOMER},
+        TicketStatus.ESCALATED: _WORKING - {TicketStatus.ESCALATED},
+        TicketStatus.RESOLVED: {TicketStatus.CLOSED, TicketStatus.REOPENED},
+        TicketStatus.CLOSED: {TicketStatus.REOPENED},
+        TicketStatus.REOPENED: _WORKING,
+    },
+)
+
+
+class Team(LabelledStatus):
+    CSR = ("CSR", "Customer service")
+    NOC = ("NOC", "Network operations")
+    DISPATCH = ("DISPATCH", "Dispatch")
+    BILLING = ("BILLING", "Billing")

@@ -1,0 +1,217 @@
+"""Users, passwords (argon2) and API tokens (shown once, stored as SHA-256)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from fiberdesk.db.base import utcnow
+from fiberdesk.db.models import ApiToken, User
+from fiberdesk.db.unit_of_work import UnitOfWork
+from fiberdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from fiberdesk.domain.users import Actor, Channel, Permission, Role
+from fiberdesk.services import audit
+
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+TOKEN_PREFIX = "fdk"
+MIN_PASSWORD_LENGTH = 10
+_SECRETS_EXCLUDED = frozenset({"password_hash", "token_hash"})
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+def _view(user: User) -> UserView:
+    return UserView(
+        user.id, user.username, user.full_name, user.email, user.role, user.active, user.created_at
+    )
+
+
+def create_user(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    email: str | None = None,
+) -> UserView:
+    actor.require(Permission.ADMIN)
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "a username is 2 to 64 characters: a letter, then letters, digits, . _ or -",
+            field="username",
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if not full_name.strip():
+        raise InvalidInput("a full name is required", field="full_name")
+    session = uow.session
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"a user named {username!r} exists already", field="username")
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        after=audit.snapshot(user, exclude=_SECRETS_EXCLUDED),
+    )
+    uow.commit()
+    return _view(user)
+
+
+def list_users(uow: UnitOfWork) -> list[UserView]:
+    return [_view(u) for u in uow.session.scalars(sa.select(User).order_by(User.username))]
+
+
+def authenticate(uow: UnitOfWork, *, username: str, password: str, channel: Channel) -> Actor:
+    """The actor for a username and password; the same error for every kind of failure."""
+    user = uow.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active or not _check_password(user.password_hash, password):
+        raise Unauthorized("wrong username or password")
+    return Actor(name=user.username, role=user.role, channel=channel, user_id=user.id)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    id: int
+    name: str
+    username: str
+    role: Role
+    #: the whole token; this is the only time it is available
+    secret: str
+    expires_at: datetime | None
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    username: str,
+    name: str,
+    expires_in_days: int | None = None,
+) -> IssuedToken:
+    """Issue a bearer token for a user: ``fdk_<prefix>_<secret>``, stored only as a hash."""
+    actor.require(Permission.ADMIN)
+    if not name.strip():
+        raise InvalidInput("a token needs a name saying what it is for", field="name")
+    if expires_in_days is not None and expires_in_days <= 0:
+        raise InvalidInput("expiry must be a positive number of days", field="expires_in_days")
+    session = uow.session
+    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user named {username!r}", field="username")
+    prefix = secrets.token_hex(6)
+    secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        prefix=prefix,
+        token_hash=_token_hash(secret),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="token.create",
+        entity_type="api_token",
+        entity_id=token.id,
+        after=audit.snapshot(token, exclude=_SECRETS_EXCLUDED),
+    )
+    uow.commit()
+    return IssuedToken(token.id, token.name, user.username, user.role, secret, expires_at)
+
+
+def revoke_token(uow: UnitOfWork, *, actor: Actor, token_id: int) -> None:
+    actor.require(Permission.ADMIN)
+    token = uow.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is not None:
+        raise Conflict(f"token {token_id} is revoked already")
+    before = audit.snapshot(token, exclude=_SECRETS_EXCLUDED)
+    token.revoked_at = utcnow()
+    audit.record(
+        uow.session,
+        actor=actor,
+        action="token.revoke",
+        entity_type="api_token",
+        entity_id=token.id,
+        before=before,
+        after=audit.snapshot(token, exclude=_SECRETS_EXCLUDED),
+    )
+    uow.commit()
+
+
+def actor_for_token(uow: UnitOfWork, *, secret: str, channel: Channel) -> Actor:
+    """The actor a bearer token stands for, or ``Unauthorized``."""
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise Unauthorized("malformed API token")
+    row = uow.session.execute(
+        sa.select(ApiToken, User).join(User).where(ApiToken.prefix == parts[1])
+    ).first()
+    if row is None:
+        raise Unauthorized("unknown API token")
+    token, user = row.tuple()
+    if not hmac.compare_digest(token.token_hash, _token_hash(secret)):
+        raise Unauthorized("unknown API token")
+    now = utcnow()
+    if token.revoked_at is not None:
+        raise Unauthorized("this API token was revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthorized("this API token has expired")
+    if not user.active:
+        raise Unauthorized("the token's user is deactivated")
+    return Actor(
+        name=user.username, role=user.role, channel=channel, user_id=user.id, token_id=token.id
+    )

@@ -1,0 +1,5 @@
+"""ASGI entry for process managers: ``uvicorn fiberdesk.web.asgi:app``."""
+
+from fiberdesk.web.app import create_app
+
+app = create_app()
