@@ -30,6 +30,4 @@ class Fiberdesk:
 def build(settings: Settings | None = None) -> Fiberdesk:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, echo=settings.echo_sql)
-    return Fiberdesk(
-        settings=settings, engine=engine, session_factory=make_session_factory(engine)
-    )
+    return Fiberdesk(settings=settings, engine=engine, session_factory=make_session_factory(engine))

@@ -41,8 +41,9 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {exc.reason}", highlight=False)
         sys.exit(EXIT_REFUSED)
     except OperationalError as exc:
-        err_console.print(f"[bold red]error: database unreachable:[/] {_first_line(exc)}",
-                          highlight=False)
+        err_console.print(
+            f"[bold red]error: database unreachable:[/] {_first_line(exc)}", highlight=False
+        )
         sys.exit(EXIT_DATABASE)
     except ProgrammingError as exc:
         err_console.print(

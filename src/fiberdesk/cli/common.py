@@ -16,7 +16,7 @@ from fiberdesk.bootstrap import Fiberdesk, build
 from fiberdesk.domain.users import Actor, Channel, Role
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 _app: Fiberdesk | None = None
 

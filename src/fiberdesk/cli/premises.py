@@ -18,11 +18,14 @@ app = typer.Typer(help="Premises: the address points the network can serve.", no
 def import_csv(
     file: Path = typer.Argument(..., help="CSV file (optionally .gz) with a header row"),
     column_map: str | None = typer.Option(
-        None, "--map",
+        None,
+        "--map",
         help="field=column pairs over the default map, e.g. 'source_id=ID,zip=POSTCODE' "
         "(see docs/premises-import.md)",
     ),
-    include_inactive: bool = typer.Option(False, help="also import rows whose status is not ACTIVE"),
+    include_inactive: bool = typer.Option(
+        False, help="also import rows whose status is not ACTIVE"
+    ),
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Import premises from FILE; rows already known by source id are skipped."""
@@ -34,8 +37,12 @@ def import_csv(
         with Progress(console=console, transient=True, disable=json_out) as bar:
             task = bar.add_task("importing premises", total=None)
             result = premises.import_premises(
-                uow, actor=cli_actor(), rows=rows, mapping=mapping,
-                include_inactive=include_inactive, source=str(file),
+                uow,
+                actor=cli_actor(),
+                rows=rows,
+                mapping=mapping,
+                include_inactive=include_inactive,
+                source=str(file),
                 progress=lambda n: bar.advance(task, n),
             )
     if json_out:

@@ -21,8 +21,9 @@ def serve(
     port = port or app.settings.port
     console.print(f"fiberdesk on http://{host}:{port}  (API docs at /docs)")
     if workers > 1:
-        uvicorn.run("fiberdesk.web.asgi:app", host=host, port=port, workers=workers,
-                    log_level="warning")
+        uvicorn.run(
+            "fiberdesk.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
+        )
     else:
         from fiberdesk.web.app import create_app
 

@@ -20,16 +20,26 @@ def create_user(
     full_name: str = typer.Option(..., "--name", help="the person's full name"),
     email: str | None = typer.Option(None, "--email"),
     password: str = typer.Option(
-        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
-        envvar="FIBERDESK_NEW_PASSWORD", help="at least 10 characters (prompted if omitted)",
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="FIBERDESK_NEW_PASSWORD",
+        help="at least 10 characters (prompted if omitted)",
     ),
     json_out: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Create a staff user."""
     with get_app().uow() as uow:
         user = auth.create_user(
-            uow, actor=cli_actor(), username=username, full_name=full_name, role=role,
-            password=password, email=email,
+            uow,
+            actor=cli_actor(),
+            username=username,
+            full_name=full_name,
+            role=role,
+            password=password,
+            email=email,
         )
     if json_out:
         print_json(user)
@@ -61,7 +71,10 @@ def create_token(
     """Issue an API token. It is shown once: store it now."""
     with get_app().uow() as uow:
         token = auth.create_token(
-            uow, actor=cli_actor(), username=username, name=name,
+            uow,
+            actor=cli_actor(),
+            username=username,
+            name=name,
             expires_in_days=expires_in_days,
         )
     if json_out:

@@ -88,7 +88,9 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise Forbidden(f"the {self.role.label.lower()} role may not {permission.label.lower()}")
+            raise Forbidden(
+                f"the {self.role.label.lower()} role may not {permission.label.lower()}"
+            )
 
 
 SYSTEM_ACTOR = Actor(name="system", role=Role.ADMIN, channel=Channel.SYSTEM)

@@ -202,7 +202,7 @@ def actor_for_token(uow: UnitOfWork, *, secret: str, channel: Channel) -> Actor:
     ).first()
     if row is None:
         raise Unauthorized("unknown API token")
-    token, user = row.tuple()
+    token, user = row
     if not hmac.compare_digest(token.token_hash, _token_hash(secret)):
         raise Unauthorized("unknown API token")
     now = utcnow()

@@ -37,7 +37,7 @@ class CustomerView:
 _COLUMNS = (Customer, Nap.code, Plan.code)
 
 
-def _select() -> sa.Select[tuple[Customer, str | None, str | None]]:
+def _select() -> sa.Select[Customer, str, str]:
     return (
         sa.select(*_COLUMNS)
         .outerjoin(Nap, Customer.nap_id == Nap.id)
@@ -91,7 +91,7 @@ def list_customers(
     rows = uow.session.execute(
         query.order_by(Customer.id.desc()).offset(page.offset).limit(page.per_page)
     ).all()
-    return Page([_view(*row.tuple()) for row in rows], total, page.page, page.per_page)
+    return Page([_view(*row) for row in rows], total, page.page, page.per_page)
 
 
 def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> CustomerView:
@@ -99,4 +99,4 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
     row = uow.session.execute(_select().where(Customer.id == customer_id)).first()
     if row is None:
         raise NotFound(f"no customer {customer_id}")
-    return _view(*row.tuple())
+    return _view(*row)

@@ -40,9 +40,7 @@ class NapView:
 
 
 def _usage_by_nap(uow: UnitOfWork, nap_ids: list[int]) -> dict[int, dict[str, int]]:
-    usage: dict[int, dict[str, int]] = {
-        i: {s.value: 0 for s in NapPortStatus} for i in nap_ids
-    }
+    usage: dict[int, dict[str, int]] = {i: {s.value: 0 for s in NapPortStatus} for i in nap_ids}
     if not nap_ids:
         return usage
     rows = uow.session.execute(
@@ -77,9 +75,7 @@ def list_naps(
     if splitter_code is not None:
         query = query.where(Splitter.code == splitter_code.upper())
     if with_free_ports is not None:
-        has_free = sa.exists().where(
-            NapPort.nap_id == Nap.id, NapPort.status == NapPortStatus.FREE
-        )
+        has_free = sa.exists().where(NapPort.nap_id == Nap.id, NapPort.status == NapPortStatus.FREE)
         query = query.where(has_free if with_free_ports else ~has_free)
     total = uow.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = uow.session.execute(
@@ -98,7 +94,7 @@ def list_naps(
             technology=technology,
             usage=usage[nap.id],
         )
-        for nap, splitter, olt, slot, port, technology in (row.tuple() for row in rows)
+        for nap, splitter, olt, slot, port, technology in (row for row in rows)
     ]
     return Page(items, total, page.page, page.per_page)
 
@@ -108,7 +104,7 @@ def get_nap(uow: UnitOfWork, *, actor: Actor, nap_id: int) -> NapView:
     row = uow.session.execute(_NAP_QUERY.where(Nap.id == nap_id)).first()
     if row is None:
         raise NotFound(f"no NAP {nap_id}")
-    nap, splitter, olt, slot, port, technology = row.tuple()
+    nap, splitter, olt, slot, port, technology = row
     ports = uow.session.scalars(
         sa.select(NapPort).where(NapPort.nap_id == nap_id).order_by(NapPort.number)
     ).all()

@@ -42,8 +42,8 @@ DEFAULT_COLUMN_MAP: dict[str, str] = {
 REQUIRED_FIELDS = ("source_id", "number", "street_name", "state", "zip", "lat", "lon")
 OPTIONAL_FIELDS = tuple(f for f in DEFAULT_COLUMN_MAP if f not in REQUIRED_FIELDS)
 MULTI_DWELLING_USES = frozenset({"RESIDENTIAL HIGH DENSITY"})
-BUNDLED_CSV = Path(__file__).resolve().parent.parent / "data" / (
-    "baltimore_county_address_points.csv.gz"
+BUNDLED_CSV = (
+    Path(__file__).resolve().parent.parent / "data" / ("baltimore_county_address_points.csv.gz")
 )
 BATCH = 5000
 
@@ -107,7 +107,8 @@ def row_to_premises(row: Mapping[str, str], mapping: Mapping[str, str]) -> dict[
         raise InvalidInput(f"state {state!r} is not a two-letter code", field="state")
     name = values["street_name"] or ""
     street = values.get("street") or " ".join(
-        p for p in (values.get("predir"), name, values.get("street_type"), values.get("sufdir"))
+        p
+        for p in (values.get("predir"), name, values.get("street_type"), values.get("sufdir"))
         if p
     )
     use = values.get("address_use")

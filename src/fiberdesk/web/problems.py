@@ -28,13 +28,11 @@ STATUS_BY_ERROR: dict[type[errors.FiberdeskError], int] = {
 def status_for(exc: errors.FiberdeskError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400
 
 
-def problem(
-    status: int, detail: str, *, code: str | None = None, **extra: Any
-) -> JSONResponse:
+def problem(status: int, detail: str, *, code: str | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + (code or HTTPStatus(status).phrase.lower().replace(" ", "-")),
         "title": HTTPStatus(status).phrase,
@@ -43,8 +41,9 @@ def problem(
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                        headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

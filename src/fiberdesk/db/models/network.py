@@ -104,7 +104,5 @@ class NapPort(Base):
     hold_expires_at: Mapped[datetime | None]
     #: who holds or uses it: a quote reference or a customer id, as text
     held_by: Mapped[str | None] = mapped_column(sa.String(64))
-    customer_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("customers.id"), index=True
-    )
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     nap: Mapped[Nap] = relationship(back_populates="ports")

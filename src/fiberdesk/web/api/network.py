@@ -44,8 +44,11 @@ def _out(view: network.NapView, *, with_ports: bool) -> NapOut:
         pon_port=view.pon_port,
         technology=view.technology,
         usage=view.usage,
-        ports=[PortOut(number=p.number, status=p.status, customer_id=p.customer_id)
-               for p in view.ports] if with_ports else None,
+        ports=[
+            PortOut(number=p.number, status=p.status, customer_id=p.customer_id) for p in view.ports
+        ]
+        if with_ports
+        else None,
     )
 
 
