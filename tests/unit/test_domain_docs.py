@@ -1,0 +1,39 @@
+"""Every status code appears on its page in docs/domain/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fiberdesk.domain.customers import NoteType, ServiceStatus
+from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
+from fiberdesk.domain.network import NapPortStatus
+from fiberdesk.domain.orders import AppointmentStatus, OrderStatus, OrderType
+from fiberdesk.domain.tickets import Team, TicketCategory, TicketPriority, TicketStatus
+from fiberdesk.domain.users import Role
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "domain"
+
+PAGES = [
+    ("customers.md", ServiceStatus),
+    ("customers.md", NoteType),
+    ("service-orders.md", OrderType),
+    ("service-orders.md", OrderStatus),
+    ("appointments.md", AppointmentStatus),
+    ("equipment.md", EquipmentStatus),
+    ("equipment.md", EquipmentType),
+    ("network.md", NapPortStatus),
+    ("tickets.md", TicketStatus),
+    ("tickets.md", TicketCategory),
+    ("tickets.md", TicketPriority),
+    ("tickets.md", Team),
+    ("users.md", Role),
+]
+
+
+@pytest.mark.parametrize(("page", "enum"), PAGES)
+def test_every_code_is_documented(page: str, enum: type) -> None:
+    text = (DOCS / page).read_text()
+    missing = [m.value for m in enum if f"`{m.value}`" not in text]
+    assert missing == []
