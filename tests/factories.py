@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from fiberdesk.bootstrap import Fiberdesk
 from fiberdesk.db.models import (
     CentralOffice,
@@ -17,7 +19,6 @@ from fiberdesk.db.models import (
     Premises,
     Splitter,
 )
-from fiberdesk.domain.catalog import DEFAULT_TIERS
 from fiberdesk.domain.customers import ServiceStatus, account_number
 from fiberdesk.domain.network import NapPortStatus, PonTechnology
 from fiberdesk.domain.users import SYSTEM_ACTOR, Role
@@ -61,21 +62,8 @@ def make_network(fd: Fiberdesk, *, naps: int = 2, ports: int = 8) -> TinyNetwork
         pon = PonPort(olt=olt, slot=1, port=1, technology=PonTechnology.GPON, max_split=64)
         spl = Splitter(pon_port=pon, code="LCP-1", ratio=32, lat=39.41, lon=-76.61, feeder_m=3000)
         s.add_all([co, olt, pon, spl])
-        plans = {
-            t.code: Plan(
-                code=t.code,
-                name=t.name,
-                download_mbps=t.download_mbps,
-                upload_mbps=t.upload_mbps,
-                monthly_price=t.monthly_price,
-                use_case=t.use_case,
-                technologies=",".join(sorted(t.technologies)),
-                static_ip=t.static_ip,
-                sort_order=i,
-            )
-            for i, t in enumerate(DEFAULT_TIERS)
-        }
-        s.add_all(plans.values())
+        # the catalog is seeded by the migrations
+        plans = {p.code: p for p in s.scalars(sa.select(Plan))}
         nap_rows = []
         for n in range(naps):
             nap = Nap(

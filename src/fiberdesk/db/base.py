@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from fiberdesk.domain.money import CENT
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -40,8 +42,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-#: money columns: exact decimals with cents
-Amount = sa.Numeric(12, 2, asdecimal=True)
+class Amount(TypeDecorator[Decimal]):
+    """Money as a whole number of cents: exact on every database, sums included.
+
+    Python sees ``Decimal`` with two places. An amount with a fraction of a cent is refused:
+    rounding is the caller's explicit decision, never the database's.
+    """
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, not float")
+        cents = Decimal(value) * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has a fraction of a cent; round it first")
+        return int(cents)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(CENT)
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
 
 
 def enum_column(enum: type[Enum], length: int = 24) -> sa.Enum:
@@ -64,7 +92,7 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
-        Decimal: Amount,
+        Decimal: Amount(),
         dict[str, Any]: sa.JSON(),
         list[str]: sa.JSON(),
     }

@@ -47,3 +47,34 @@ DEFAULT_TIERS: tuple[TierSpec, ...] = (
 )
 
 DEFAULT_INSTALL_FEE = Decimal("99.00")
+
+
+@dataclass(frozen=True, slots=True)
+class TierOffer:
+    code: str
+    offered: bool
+    reason: str | None = None
+
+
+def tier_offers(
+    tiers: list[TierSpec],
+    *,
+    technology: PonTechnology,
+    sold_peak_mbps: int,
+    oversubscription_limit: Decimal,
+) -> list[TierOffer]:
+    """Which tiers a PON port can sell: the technology must carry the tier, and adding the
+    tier's peak must keep the port's sold peak downstream within its oversubscription limit."""
+    ceiling = Decimal(technology.downstream_mbps) * oversubscription_limit
+    offers = []
+    for tier in tiers:
+        if technology not in tier.technologies:
+            needs = " or ".join(sorted(t.label for t in tier.technologies))
+            offers.append(TierOffer(tier.code, False, f"needs {needs}; this PON is "
+                                    f"{technology.label}"))
+        elif sold_peak_mbps + tier.download_mbps > ceiling:
+            offers.append(TierOffer(tier.code, False, "the PON port is too heavily sold for "
+                                    "this speed"))
+        else:
+            offers.append(TierOffer(tier.code, True))
+    return offers

@@ -2,13 +2,14 @@
 
 from fiberdesk.db.base import Base
 from fiberdesk.db.models.auth import ApiToken, AuditEntry, IdempotencyRecord, User
-from fiberdesk.db.models.catalog import Plan
+from fiberdesk.db.models.catalog import ContractTermRow, Plan, PromotionRow
 from fiberdesk.db.models.customers import Customer, CustomerNote
 from fiberdesk.db.models.equipment import Equipment, IpAddress, IpPool
 from fiberdesk.db.models.network import CentralOffice, Nap, NapPort, Olt, PonPort, Splitter
 from fiberdesk.db.models.orders import Appointment, ServiceOrder
 from fiberdesk.db.models.outbox import OutboxMessage
 from fiberdesk.db.models.premises import Premises
+from fiberdesk.db.models.quotes import Quote, WaitlistEntry
 from fiberdesk.db.models.tickets import Ticket
 from fiberdesk.db.models.workforce import Technician, TechnicianShift
 
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CentralOffice",
+    "ContractTermRow",
     "Customer",
     "CustomerNote",
     "Equipment",
@@ -30,11 +32,14 @@ __all__ = [
     "OutboxMessage",
     "Plan",
     "PonPort",
+    "PromotionRow",
     "Premises",
+    "Quote",
     "ServiceOrder",
     "Splitter",
     "Technician",
     "TechnicianShift",
     "Ticket",
     "User",
+    "WaitlistEntry",
 ]

@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=60), nullable=False),
         sa.Column("download_mbps", sa.Integer(), nullable=False),
         sa.Column("upload_mbps", sa.Integer(), nullable=False),
-        sa.Column("monthly_price", sa.Numeric(precision=12, scale=2), nullable=False),
+        sa.Column("monthly_price", fiberdesk.db.base.Amount(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("use_case", sa.String(length=80), nullable=False),
         sa.Column("technologies", sa.String(length=40), nullable=False),
