@@ -140,3 +140,32 @@ def sqlite_fd(tmp_path: Path, sqlite_template: Path) -> Iterator[Fiberdesk]:
     app = build(Settings(database_url=f"sqlite:///{path}", secret_key="test-secret-key"))
     yield app
     app.close()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def county_fd(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fiberdesk]:
+    """A read-only database holding every bundled Baltimore County premises (no network)."""
+    from fiberdesk.domain.users import SYSTEM_ACTOR
+    from fiberdesk.services import premises
+
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'county.db'}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+    else:
+        template: str = request.getfixturevalue("pg_template")
+        name, url = fresh_pg_database(template)
+    app = build(Settings(database_url=url, secret_key="test-secret-key"))
+    with premises.open_csv(premises.BUNDLED_CSV) as stream, app.uow() as uow:
+        rows = premises.read_rows(stream, premises.DEFAULT_COLUMN_MAP)
+        premises.import_premises(uow, actor=SYSTEM_ACTOR, rows=rows)
+    yield app
+    app.close()
+    if name is not None:
+        drop_pg_database(name)

@@ -85,7 +85,6 @@ def make_network(fd: Fiberdesk, *, naps: int = 2, ports: int = 8) -> TinyNetwork
                 street_name="MAIN",
                 street_type="ST",
                 street="MAIN ST",
-                street_key="MAIN ST",
                 city="TOWSON",
                 state="MD",
                 zip="21204",
@@ -131,3 +130,138 @@ def make_customer(
         uow.session.flush()
         uow.commit()
         return c.id
+
+
+M_PER_DEG = 111_195.0
+
+
+@dataclass
+class QualificationWorld:
+    """Premises ids by what qualification should say of them, and the NAPs."""
+
+    premises: dict[str, int]
+    naps: dict[str, int]
+    plan_ids: dict[str, int]
+
+
+def _north(lat: float, metres: float) -> float:
+    return lat + metres / M_PER_DEG
+
+
+def make_qualification_world(fd: Fiberdesk) -> QualificationWorld:
+    """A small network laid out so that each decision branch has one premises.
+
+    Each NAP sits at its own latitude band, far (> 1 km) from the others, so a premises
+    only ever has the NAP it was placed for within reach.
+    """
+    with fd.uow() as uow:
+        s = uow.session
+        co = CentralOffice(code="CO9", name="Test CO", lat=39.40, lon=-76.60)
+        olt = Olt(
+            central_office=co,
+            name="OLT-9",
+            vendor="SimOLT",
+            model="S1",
+            tx_power_dbm=Decimal("3.00"),
+        )
+        s.add_all([co, olt])
+
+        def tree(
+            slot: int,
+            tech: PonTechnology,
+            max_split: int,
+            ratio: int,
+            feeder_m: int,
+            nap_code: str,
+            lat: float,
+            ports: int = 8,
+        ) -> Nap:
+            pon = PonPort(olt=olt, slot=slot, port=1, technology=tech, max_split=max_split)
+            spl = Splitter(
+                pon_port=pon,
+                code=f"LCP-{nap_code}",
+                ratio=ratio,
+                lat=lat,
+                lon=-76.60,
+                feeder_m=feeder_m,
+                connectors=2,
+                splices=4,
+            )
+            nap = Nap(
+                splitter=spl,
+                code=nap_code,
+                lat=lat,
+                lon=-76.60,
+                port_count=ports,
+                distribution_m=300,
+                connectors=2,
+                splices=2,
+            )
+            nap.ports = [NapPort(number=i + 1, status=NapPortStatus.FREE) for i in range(ports)]
+            s.add_all([pon, spl, nap])
+            return nap
+
+        nap_a = tree(1, PonTechnology.GPON, 64, 32, 3000, "NAP-A", 39.50)
+        nap_b = tree(2, PonTechnology.GPON, 64, 32, 3000, "NAP-FULL", 39.52)
+        nap_c = tree(3, PonTechnology.GPON, 2, 32, 3000, "NAP-PONFULL", 39.54)
+        nap_d = tree(4, PonTechnology.GPON, 64, 64, 20000, "NAP-FAR", 39.56)
+        nap_e = tree(5, PonTechnology.GPON, 64, 64, 15000, "NAP-THIN", 39.58)
+        nap_x = tree(6, PonTechnology.XGS_PON, 128, 64, 2000, "NAP-XGS", 39.60, ports=16)
+        s.flush()
+        for port in nap_b.ports:
+            port.status = NapPortStatus.IN_USE
+        nap_c.ports[0].status = NapPortStatus.IN_USE
+        nap_c.ports[1].status = NapPortStatus.IN_USE
+
+        spots = {
+            "serviceable": (nap_a, 40, False),
+            "long_drop": (nap_a, 130, False),
+            "no_coverage": (nap_a, 600, False),
+            "multi_dwelling": (nap_a, 30, True),
+            "already_served": (nap_a, 20, False),
+            "nap_full": (nap_b, 40, False),
+            "pon_full": (nap_c, 40, False),
+            "budget": (nap_d, 40, False),
+            "low_margin": (nap_e, 40, False),
+            "xgs": (nap_x, 40, False),
+        }
+        premises = {}
+        for i, (key, (nap, metres, mdu)) in enumerate(spots.items()):
+            p = Premises(
+                source_id=f"Q{i}",
+                number=str(100 + 2 * i),
+                street_name="TEST",
+                street_type="RD",
+                street="TEST RD",
+                city="TOWSON",
+                state="MD",
+                zip="21204",
+                lat=_north(nap.lat, metres),
+                lon=-76.60,
+                multi_dwelling=mdu,
+                address_use="RESIDENTIAL HIGH DENSITY" if mdu else None,
+            )
+            s.add(p)
+            premises[key] = p
+        s.flush()
+        plans = {p.code: p.id for p in s.scalars(sa.select(Plan))}
+        s.add(
+            Customer(
+                account_number=account_number(900),
+                name="Existing Customer",
+                service_address="x",
+                premises_id=premises["already_served"].id,
+                nap_id=nap_a.id,
+                port_number=8,
+                plan_id=plans["GIGABIT"],
+                status=ServiceStatus.ACTIVE,
+            )
+        )
+        nap_a.ports[7].status = NapPortStatus.IN_USE
+        world = QualificationWorld(
+            {k: p.id for k, p in premises.items()},
+            {n.code: n.id for n in (nap_a, nap_b, nap_c, nap_d, nap_e, nap_x)},
+            plans,
+        )
+        uow.commit()
+        return world

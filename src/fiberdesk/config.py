@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
 from pydantic import Field
@@ -33,6 +34,14 @@ class Settings(BaseSettings):
     standard_drop_m: int = 150
     min_budget_margin_db: float = 1.0
     port_hold_minutes: int = 60 * 24 * 3
+    #: a PON port stops selling a tier when its sold peak would pass this multiple of
+    #: its downstream capacity
+    oversubscription_limit: float = 12.0
+
+    # quotes
+    #: sales tax on service and fees, as a fraction (0.06 = 6 %); 0 where none applies
+    tax_rate: Decimal = Decimal("0.06")
+    quote_valid_days: int = 30
 
     # public pages
     public_rate_limit_per_minute: int = 30

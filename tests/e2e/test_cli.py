@@ -115,3 +115,66 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "fiberdesk db upgrade" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_qualify_quote_accept_waitlist(cli_env: str, tmp_path: Path) -> None:
+    from fiberdesk.bootstrap import build
+    from fiberdesk.config import Settings
+    from tests.factories import make_qualification_world
+
+    app_ = build(Settings(database_url=cli_env))
+    world = make_qualification_world(app_)
+    app_.close()
+
+    out = json.loads(_ok("qualify", "100 Test Rd, Towson MD 21204", "--json"))
+    assert out["decision"] == "SERVICEABLE" and out["premises"]["source_id"] == "Q0"
+    assert out["nap"]["code"] == "NAP-A" and out["port"] == 1 and out["tiers"]
+    human = _ok("qualify", "100 Test Rd, Towson MD 21204")
+    assert "Serviceable" in human and "NAP-A" in human
+
+    lines = tmp_path / "leads.txt"
+    lines.write_text("100 Test Rd 21204\n\nnot an address at all\n110 Test Rd 21204\n")
+    rows = [json.loads(x) for x in _ok("qualify", "--file", str(lines), "--json").splitlines()]
+    assert [r["decision"] for r in rows] == ["SERVICEABLE", None, None, "NOT_SERVICEABLE"]
+    assert rows[1]["error"] == "empty line" and "error" in rows[2]
+    assert [r["query"] for r in rows][3] == "110 Test Rd 21204"
+
+    bad = runner.invoke(app, ["qualify", "--json"])
+    assert bad.exit_code != 0
+
+    quote = json.loads(
+        _ok(
+            "quote",
+            "create",
+            str(world.premises["serviceable"]),
+            "--plan",
+            "gigabit",
+            "--term",
+            "12M",
+            "--json",
+        )
+    )
+    assert quote["monthly_total"] == "100.69"
+    held = json.loads(_ok("quote", "accept", quote["reference"], "--json"))
+    assert held["status"] == "ACCEPTED" and held["port"] == 1
+    entry = json.loads(
+        _ok(
+            "waitlist",
+            "join",
+            str(world.premises["no_coverage"]),
+            "--name",
+            "Al",
+            "--phone",
+            "410-555-0123",
+            "--json",
+        )
+    )
+    assert entry["reason"] == "NO_COVERAGE"
+    report = json.loads(_ok("waitlist", "report", "--json"))
+    assert report["total"] == 1
+    assert json.loads(_ok("holds", "release-expired", "--json"))["ports_released"] == 0
+
+
+def test_qualify_bad_address_exits_nonzero() -> None:
+    proc = _run("sqlite:///:memory:", "qualify", "")
+    assert proc.returncode != 0 and "error" in proc.stderr

@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fiberdesk.cli import db, demo, premises, serve, users
+from fiberdesk.cli import db, demo, premises, qualification, serve, users
 from fiberdesk.cli.common import err_console
 from fiberdesk.domain.errors import FiberdeskError
 
@@ -21,6 +21,10 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(premises.app, name="premises")
+app.add_typer(qualification.quote_app, name="quote")
+app.add_typer(qualification.waitlist_app, name="waitlist")
+app.add_typer(qualification.holds_app, name="holds")
+app.command("qualify")(qualification.qualify)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

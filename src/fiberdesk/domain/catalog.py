@@ -70,11 +70,13 @@ def tier_offers(
     for tier in tiers:
         if technology not in tier.technologies:
             needs = " or ".join(sorted(t.label for t in tier.technologies))
-            offers.append(TierOffer(tier.code, False, f"needs {needs}; this PON is "
-                                    f"{technology.label}"))
+            offers.append(
+                TierOffer(tier.code, False, f"needs {needs}; this PON is {technology.label}")
+            )
         elif sold_peak_mbps + tier.download_mbps > ceiling:
-            offers.append(TierOffer(tier.code, False, "the PON port is too heavily sold for "
-                                    "this speed"))
+            offers.append(
+                TierOffer(tier.code, False, "the PON port is too heavily sold for this speed")
+            )
         else:
             offers.append(TierOffer(tier.code, True))
     return offers

@@ -10,7 +10,8 @@ Every error is a plain exception; entry points map them to responses in one plac
     │   └── TransitionRefused a status change that the state machine does not allow
     ├── Refused               a business rule says no: declined card, NAP full (409/422)
     ├── Unauthorized          no or bad credentials (401)
-    └── Forbidden             the actor's role may not do this (403)
+    ├── Forbidden             the actor's role may not do this (403)
+    └── RateLimited           too many requests from one client (429)
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ class FiberdeskError(Exception):
 
     code = "error"
 
-    def __init__(self, reason: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, reason: str, *, field: str | None = None, extra: dict[str, object] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.field = field
+        #: facts for the caller beyond the sentence, e.g. the next free port
+        self.extra = extra or {}
 
 
 class InvalidInput(FiberdeskError):
@@ -53,3 +58,7 @@ class Unauthorized(FiberdeskError):
 
 class Forbidden(FiberdeskError):
     code = "forbidden"
+
+
+class RateLimited(FiberdeskError):
+    code = "rate-limited"

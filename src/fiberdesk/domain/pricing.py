@@ -73,8 +73,9 @@ def price_quote(
     after_promotion: Decimal | None = None
     if promotion is not None and promotion.monthly_discount:
         discount = min(promotion.monthly_discount, monthly)
-        lines.append(QuoteLine(
-            f"{promotion.name} (first {promotion.months} months)", -discount, True))
+        lines.append(
+            QuoteLine(f"{promotion.name} (first {promotion.months} months)", -discount, True)
+        )
         after_promotion = monthly
         monthly -= discount
     one_time = install_fee
@@ -86,7 +87,8 @@ def price_quote(
     monthly_tax = round_cents(monthly * tax_rate)
     one_time_tax = round_cents(one_time * tax_rate)
     after_total = (
-        None if after_promotion is None
+        None
+        if after_promotion is None
         else round_cents(after_promotion) + round_cents(after_promotion * tax_rate)
     )
     return QuotePrice(
@@ -104,8 +106,9 @@ def price_quote(
 DEFAULT_TERMS: tuple[ContractTerm, ...] = (
     ContractTerm("M2M", "Month to month", 0, Decimal("0"), Decimal("0")),
     ContractTerm("12M", "12-month", 12, Decimal("5.00"), Decimal("150.00")),
-    ContractTerm("24M", "24-month", 24, Decimal("10.00"), Decimal("250.00"),
-                 waive_install_fee=True),
+    ContractTerm(
+        "24M", "24-month", 24, Decimal("10.00"), Decimal("250.00"), waive_install_fee=True
+    ),
 )
 
 DEFAULT_PROMOTIONS: tuple[Promotion, ...] = (

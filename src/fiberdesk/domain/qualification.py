@@ -64,11 +64,11 @@ class Verdict:
     messages: tuple[str, ...]
     option: NapOption | None = None
     survey_requirements: tuple[str, ...] = field(default=())
+    #: when nothing can serve: the nearest NAP that was full (for build planning)
+    blocked: NapOption | None = None
 
 
-def decide(
-    options: list[NapOption], *, multi_dwelling: bool, rules: QualificationRules
-) -> Verdict:
+def decide(options: list[NapOption], *, multi_dwelling: bool, rules: QualificationRules) -> Verdict:
     """The decision for a premises given the NAPs within reach, nearest first.
 
     The first NAP with a free port, room on its PON port and an optical budget inside the
@@ -112,20 +112,23 @@ def decide(
             f"({option.margin_db} dB above the ONT's sensitivity)."
         ]
         decision = Decision.SITE_SURVEY if requirements else Decision.SERVICEABLE
-        return Verdict(decision, tuple(reasons), (*messages, *requirements), option,
-                       tuple(requirements))
+        return Verdict(
+            decision, tuple(reasons), (*messages, *requirements), option, tuple(requirements)
+        )
     # nothing can serve: say why, for the nearest NAP of each kind of obstacle
     reasons = []
     messages = []
     full = [o for o in reachable if o.free_port is None]
     pon_full = [o for o in reachable if o.free_port is not None and not o.pon_has_room]
-    budget = [o for o in reachable if o.free_port is not None and o.pon_has_room
-              and o.margin_db < 0]
+    budget = [
+        o for o in reachable if o.free_port is not None and o.pon_has_room and o.margin_db < 0
+    ]
     if full:
         reasons.append(Reason.NAP_FULL)
         codes = ", ".join(o.nap_code for o in full[:3])
-        messages.append(f"Every port of the nearby NAP{'s' if len(full) > 1 else ''} "
-                        f"{codes} is taken.")
+        messages.append(
+            f"Every port of the nearby NAP{'s' if len(full) > 1 else ''} {codes} is taken."
+        )
     if pon_full:
         reasons.append(Reason.PON_FULL)
         messages.append(
@@ -139,7 +142,8 @@ def decide(
             f"{budget[0].predicted_rx_dbm} dBm, below the ONT's sensitivity: optical "
             "budget exceeded."
         )
-    return Verdict(Decision.NOT_SERVICEABLE, tuple(reasons), tuple(messages))
+    blocked = full[0] if full else (pon_full[0] if pon_full else None)
+    return Verdict(Decision.NOT_SERVICEABLE, tuple(reasons), tuple(messages), blocked=blocked)
 
 
 class QuoteStatus(LabelledStatus):
@@ -160,3 +164,9 @@ QUOTE_TRANSITIONS: Transitions[QuoteStatus] = Transitions(
         QuoteStatus.CANCELLED: set(),
     },
 )
+
+
+class MatchStatus(LabelledStatus):
+    MATCHED = ("MATCHED", "Matched", "green", "One premises fits the address")
+    AMBIGUOUS = ("AMBIGUOUS", "Ambiguous", "amber", "Several premises fit; choose one")
+    NOT_FOUND = ("NOT_FOUND", "Not found", "red", "No premises fits; nearest candidates given")

@@ -16,6 +16,8 @@ class Role(LabelledStatus):
     TECHNICIAN = ("technician", "Field technician", "green", "Own work orders")
     NOC = ("noc", "NOC engineer", "orange", "Alarms, outages, diagnostics")
     BILLING = ("billing", "Billing clerk", "slate", "Invoices, payments, suspensions")
+    #: the anonymous self-service pages; never a user's role
+    SELF_SERVICE = ("self_service", "Self-service", "grey", "Public pages, no login")
 
 
 class Permission(LabelledStatus):
@@ -54,7 +56,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.CUSTOMERS_READ, P.NETWORK_READ, P.NETWORK_WRITE, P.TICKETS_WRITE, P.REPORTS_READ}
     ),
     Role.BILLING: frozenset({P.CUSTOMERS_READ, P.BILLING_READ, P.BILLING_WRITE}),
+    Role.SELF_SERVICE: frozenset(),
 }
+
+STAFF_ROLES = tuple(r for r in Role if r is not Role.SELF_SERVICE)
 
 
 def has_permission(role: Role, permission: Permission) -> bool:
@@ -94,3 +99,4 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(name="system", role=Role.ADMIN, channel=Channel.SYSTEM)
+PUBLIC_ACTOR = Actor(name="public", role=Role.SELF_SERVICE, channel=Channel.PUBLIC)

@@ -76,6 +76,8 @@ def create_user(
         raise InvalidInput(
             f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
+    if role is Role.SELF_SERVICE:
+        raise InvalidInput("self_service is the public pages' role, not a user's", field="role")
     if not full_name.strip():
         raise InvalidInput("a full name is required", field="full_name")
     session = uow.session

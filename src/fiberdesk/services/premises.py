@@ -65,11 +65,6 @@ def parse_column_map(spec: str | None) -> dict[str, str]:
     return mapping
 
 
-def street_key(street_name: str, street_type: str | None) -> str:
-    """The street as matching compares it: name and type, upper case, single spaces."""
-    return " ".join(f"{street_name} {street_type or ''}".upper().split())
-
-
 @dataclass
 class ImportResult:
     imported: int = 0
@@ -121,7 +116,6 @@ def row_to_premises(row: Mapping[str, str], mapping: Mapping[str, str]) -> dict[
         "street_type": values.get("street_type"),
         "sufdir": values.get("sufdir"),
         "street": street,
-        "street_key": street_key(name, values.get("street_type")),
         "unit": values.get("unit"),
         "city": values.get("city"),
         "community": values.get("community"),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from fiberdesk import __version__
 from fiberdesk.bootstrap import Fiberdesk, build
 from fiberdesk.web import problems
-from fiberdesk.web.api import customers, network
+from fiberdesk.web.api import customers, network, qualification, quotes, waitlist
+from fiberdesk.web.ratelimit import RateLimiter
+from fiberdesk.web.ui import public
 
 
 def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
@@ -18,13 +23,22 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.fiberdesk = fiberdesk or build()
+    app.state.fiberdesk = fiberdesk = fiberdesk or build()
+    app.state.public_limiter = RateLimiter(fiberdesk.settings.public_rate_limit_per_minute)
     problems.install(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers without the database")
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    app.include_router(customers.router)
-    app.include_router(network.router)
+    for router in (
+        customers.router,
+        network.router,
+        qualification.router,
+        quotes.router,
+        waitlist.router,
+        public.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

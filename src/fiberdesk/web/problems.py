@@ -22,6 +22,7 @@ STATUS_BY_ERROR: dict[type[errors.FiberdeskError], int] = {
     errors.Refused: 409,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.RateLimited: 429,
 }
 
 
@@ -40,7 +41,9 @@ def problem(status: int, detail: str, *, code: str | None = None, **extra: Any) 
         "detail": detail,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 429 and "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
@@ -55,7 +58,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.FiberdeskError)
     async def _domain(request: Request, exc: errors.FiberdeskError) -> JSONResponse:
         return problem(
-            status_for(exc), exc.reason, code=exc.code, instance=request.url.path, field=exc.field
+            status_for(exc),
+            exc.reason,
+            code=exc.code,
+            instance=request.url.path,
+            field=exc.field,
+            **exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)

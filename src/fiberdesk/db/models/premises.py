@@ -11,8 +11,8 @@ from fiberdesk.db.base import Base
 class Premises(Base):
     __tablename__ = "premises"
     __table_args__ = (
-        sa.Index("ix_premises_street_number", "street_key", "number"),
-        sa.Index("ix_premises_zip_street", "zip", "street_key"),
+        sa.Index("ix_premises_street_number", "street_name", "number"),
+        sa.Index("ix_premises_zip_street", "zip", "street_name"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the id of the point in its source data set (e.g. the county's address_id)
@@ -25,8 +25,6 @@ class Premises(Base):
     sufdir: Mapped[str | None] = mapped_column(sa.String(2))
     #: the assembled street ("N POINT BLVD"), as the source publishes it
     street: Mapped[str] = mapped_column(sa.String(100))
-    #: normalised street for matching: name and type without directionals
-    street_key: Mapped[str] = mapped_column(sa.String(100))
     unit: Mapped[str | None] = mapped_column(sa.String(16))
     city: Mapped[str | None] = mapped_column(sa.String(60))
     community: Mapped[str | None] = mapped_column(sa.String(60))

@@ -6,6 +6,7 @@ Create Date: 2026-11-28 04:00:07.722346
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -196,7 +197,7 @@ _PROMOTIONS = [
 ]
 
 
-_TYPES = {
+_TYPES: dict[str, Any] = {
     "monthly_price": fiberdesk.db.base.Amount(),
     "install_fee": fiberdesk.db.base.Amount(),
     "monthly_discount": fiberdesk.db.base.Amount(),
