@@ -10,6 +10,14 @@ from fiberdesk.db.models.orders import Appointment, ServiceOrder
 from fiberdesk.db.models.outbox import OutboxMessage
 from fiberdesk.db.models.premises import Premises
 from fiberdesk.db.models.quotes import Quote, WaitlistEntry
+from fiberdesk.db.models.signup import (
+    Contract,
+    CreditCheck,
+    IdentityVerification,
+    OneTimeCode,
+    PaymentMethod,
+)
+from fiberdesk.db.models.simulation import SimFault, SimOnt
 from fiberdesk.db.models.tickets import Ticket
 from fiberdesk.db.models.workforce import Technician, TechnicianShift
 
@@ -19,23 +27,30 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CentralOffice",
+    "Contract",
     "ContractTermRow",
+    "CreditCheck",
     "Customer",
     "CustomerNote",
     "Equipment",
     "IdempotencyRecord",
+    "IdentityVerification",
     "IpAddress",
     "IpPool",
     "Nap",
     "NapPort",
     "Olt",
+    "OneTimeCode",
     "OutboxMessage",
+    "PaymentMethod",
     "Plan",
     "PonPort",
     "Premises",
     "PromotionRow",
     "Quote",
     "ServiceOrder",
+    "SimFault",
+    "SimOnt",
     "Splitter",
     "Technician",
     "TechnicianShift",

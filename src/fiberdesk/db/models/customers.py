@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,6 +31,12 @@ class Customer(Base):
     activated_at: Mapped[datetime | None]
     disconnected_at: Mapped[datetime | None]
     churn_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    #: apartment or suite at the premises, if any
+    unit: Mapped[str | None] = mapped_column(sa.String(16))
+    #: site access notes for technicians (gate code, dog, where to park)
+    access_notes: Mapped[str | None] = mapped_column(sa.Text)
+    #: when billing started (the activation date)
+    billing_start: Mapped[date | None]
 
     notes: Mapped[list[CustomerNote]] = relationship(
         back_populates="customer", order_by="CustomerNote.created_at"
