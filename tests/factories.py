@@ -265,3 +265,73 @@ def make_qualification_world(fd: Fiberdesk) -> QualificationWorld:
         )
         uow.commit()
         return world
+
+
+@dataclass
+class FieldStaff:
+    technician_ids: list[int]
+    technician_user: str
+    serials: list[str]
+
+
+def make_field_staff(
+    fd: Fiberdesk,
+    *,
+    technicians: int = 2,
+    capacity: int = 1,
+    onts: int = 6,
+    ips: int = 4,
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
+) -> FieldStaff:
+    """Technicians (the first linked to a user 'tech1'), shifts, ONT stock and an IP pool."""
+    from datetime import time
+
+    from fiberdesk.db.models import (
+        Equipment,
+        IpAddress,
+        IpPool,
+        Technician,
+        TechnicianShift,
+        User,
+    )
+    from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
+
+    make_token(fd, Role.TECHNICIAN, username="tech1")
+    with fd.uow() as uow:
+        s = uow.session
+        user_id = s.scalar(sa.select(User.id).where(User.username == "tech1"))
+        techs = []
+        for i in range(technicians):
+            tech = Technician(
+                name=f"Tech {i + 1}",
+                phone="+14105550150",
+                skills=["install", "repair", "survey"],
+                zones=[],
+                capacity_per_window=capacity,
+                user_id=user_id if i == 0 else None,
+            )
+            tech.shifts = [
+                TechnicianShift(weekday=d, start=time(8), end=time(17)) for d in weekdays
+            ]
+            techs.append(tech)
+        s.add_all(techs)
+        serials = [f"HWTC{i:08X}" for i in range(0xA0, 0xA0 + onts)]
+        s.add_all(
+            Equipment(
+                type=EquipmentType.ONT,
+                serial_number=serial,
+                mac_address=f"00:1A:2B:00:00:{i:02X}",
+                vendor="Huawei",
+                model="HG8010H",
+                status=EquipmentStatus.IN_STOCK,
+            )
+            for i, serial in enumerate(serials)
+        )
+        pool = IpPool(name="static-test", cidr="203.0.113.0/29", gateway="203.0.113.1")
+        s.add(pool)
+        s.flush()
+        s.add_all(IpAddress(pool_id=pool.id, address=f"203.0.113.{i + 2}") for i in range(ips))
+        s.flush()
+        staff = FieldStaff([t.id for t in techs], "tech1", serials)
+        uow.commit()
+        return staff

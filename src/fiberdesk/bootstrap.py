@@ -8,11 +8,18 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fiberdesk.adapters.credit.base import CreditBureau
+from fiberdesk.adapters.network.base import NetworkAdapter
+from fiberdesk.adapters.payments.base import PaymentGateway
 from fiberdesk.config import Settings, get_settings
 from fiberdesk.db.engine import make_engine, make_session_factory
 from fiberdesk.db.unit_of_work import UnitOfWork
+from fiberdesk.domain.errors import InvalidInput
 from fiberdesk.domain.qualification import QualificationRules
+from fiberdesk.domain.scheduling import parse_windows
+from fiberdesk.domain.signup import CreditPolicy
 from fiberdesk.services.quotes import QuoteSettings
+from fiberdesk.services.scheduling import SchedulingSettings
 
 
 @dataclass
@@ -22,6 +29,9 @@ class Fiberdesk:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    network: NetworkAdapter
+    gateway: PaymentGateway
+    bureau: CreditBureau
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.session_factory, write=write)
@@ -47,11 +57,63 @@ class Fiberdesk:
             currency=s.currency,
         )
 
+    @property
+    def scheduling(self) -> SchedulingSettings:
+        s = self.settings
+        return SchedulingSettings(
+            windows=parse_windows(s.install_windows),
+            horizon_days=s.scheduling_horizon_days,
+            lead_time_target_days=s.lead_time_target_days,
+            lead_time_alert_days=s.lead_time_alert_days,
+            company_name=s.company_name,
+            support_phone=s.support_phone,
+        )
+
+    @property
+    def credit_policy(self) -> CreditPolicy:
+        s = self.settings
+        return CreditPolicy(
+            approve_at=s.credit_approve_at, deposit_at=s.credit_deposit_at, deposit=s.credit_deposit
+        )
+
     def close(self) -> None:
         self.engine.dispose()
 
 
+def _network(settings: Settings, sessions: sessionmaker[Session]) -> NetworkAdapter:
+    if settings.network_adapter == "simulated":
+        from fiberdesk.adapters.network.simulated import SimulatedOlt
+
+        return SimulatedOlt(sessions)
+    raise InvalidInput(f"unknown network adapter {settings.network_adapter!r} (known: simulated)")
+
+
+def _gateway(settings: Settings, sessions: sessionmaker[Session]) -> PaymentGateway:
+    if settings.payment_gateway == "fake":
+        from fiberdesk.adapters.payments.fake import FakeGateway
+
+        return FakeGateway(sessions)
+    raise InvalidInput(f"unknown payment gateway {settings.payment_gateway!r} (known: fake)")
+
+
+def _bureau(settings: Settings) -> CreditBureau:
+    if settings.credit_bureau == "fake":
+        from fiberdesk.adapters.credit.fake import FakeBureau
+
+        return FakeBureau()
+    raise InvalidInput(f"unknown credit bureau {settings.credit_bureau!r} (known: fake)")
+
+
 def build(settings: Settings | None = None) -> Fiberdesk:
+    """Wire the application: the one place that picks concrete adapters."""
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, echo=settings.echo_sql)
-    return Fiberdesk(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    sessions = make_session_factory(engine)
+    return Fiberdesk(
+        settings=settings,
+        engine=engine,
+        session_factory=sessions,
+        network=_network(settings, sessions),
+        gateway=_gateway(settings, sessions),
+        bureau=_bureau(settings),
+    )

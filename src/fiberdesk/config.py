@@ -43,6 +43,27 @@ class Settings(BaseSettings):
     tax_rate: Decimal = Decimal("0.06")
     quote_valid_days: int = 30
 
+    # sign-up
+    credit_approve_at: int = 650
+    credit_deposit_at: int = 550
+    credit_deposit: Decimal = Decimal("100.00")
+    one_time_code_minutes: int = 10
+
+    # scheduling: installation windows as CODE=HH:MM-HH:MM, comma-separated
+    install_windows: str = "AM=08:00-12:00,PM=12:00-17:00"
+    #: how far ahead windows are offered, days
+    scheduling_horizon_days: int = 28
+    lead_time_target_days: int = 7
+    lead_time_alert_days: int = 10
+
+    # activation: the wired speed test must reach this share of the plan's speeds
+    speed_test_min_share: float = 0.9
+
+    # outside systems: which implementation to use (the fakes are the embedded defaults)
+    network_adapter: str = "simulated"
+    payment_gateway: str = "fake"
+    credit_bureau: str = "fake"
+
     # public pages
     public_rate_limit_per_minute: int = 30
 

@@ -45,3 +45,14 @@ def test_addition_is_exact(a: Decimal, b: Decimal) -> None:
     total = Money(a) + Money(b)
     assert total.amount == a + b
     assert (total - Money(b)).amount == a
+
+
+def test_add_months_clamps() -> None:
+    from datetime import date
+
+    from fiberdesk.domain.dates import add_months
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert add_months(date(2026, 11, 15), 14) == date(2028, 1, 15)
+    assert add_months(date(2026, 3, 31), -1) == date(2026, 2, 28)

@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fiberdesk.cli import db, demo, premises, qualification, serve, users
+from fiberdesk.cli import db, demo, field, orders, premises, qualification, serve, users
 from fiberdesk.cli.common import err_console
 from fiberdesk.domain.errors import FiberdeskError
 
@@ -24,6 +24,10 @@ app.add_typer(premises.app, name="premises")
 app.add_typer(qualification.quote_app, name="quote")
 app.add_typer(qualification.waitlist_app, name="waitlist")
 app.add_typer(qualification.holds_app, name="holds")
+app.add_typer(orders.order_app, name="order")
+app.add_typer(field.dispatch_app, name="dispatch")
+app.add_typer(field.tech_app, name="tech")
+app.add_typer(field.inventory_app, name="inventory")
 app.command("qualify")(qualification.qualify)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

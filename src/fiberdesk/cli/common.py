@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -44,7 +44,7 @@ def cli_actor() -> Actor:
 def _default(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,3 +61,10 @@ class UnitOfWork:
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` after a successful commit (e.g. wake the outbox worker)."""
         self._after_commit.append(callback)
+
+
+class UowFactory(Protocol):
+    """Opens units of work; given to services that must call an outside system between a
+    read and a write (a remote call never runs inside a database transaction)."""
+
+    def __call__(self, *, write: bool = True) -> UnitOfWork: ...

@@ -12,7 +12,6 @@ class IdentityMethod(LabelledStatus):
     PHOTO_ID = ("PHOTO_ID", "Photo ID seen", "green", "A government photo ID was checked")
     OTP_SMS = ("OTP_SMS", "One-time code by text", "green", "A code sent to the phone")
     OTP_EMAIL = ("OTP_EMAIL", "One-time code by email", "green", "A code sent to the email")
-    ACCOUNT_PIN = ("ACCOUNT_PIN", "Account PIN", "green", "The customer's account PIN")
 
 
 class CreditOutcome(LabelledStatus):

@@ -482,3 +482,34 @@ def qualification_payload(q: Qualification, *, query: str | None = None) -> dict
         "survey_requirements": q.survey_requirements,
         "waitlist_offered": q.waitlist_offered,
     }
+
+
+def expected_rx_dbm(session: Session, *, nap_id: int, premises: Premises) -> Decimal:
+    """The optical budget's predicted Rx for a premises served from a given NAP."""
+    row = session.execute(
+        sa.select(
+            Nap.lat,
+            Nap.lon,
+            Nap.distribution_m,
+            Nap.connectors,
+            Nap.splices,
+            Splitter.ratio,
+            Splitter.feeder_m,
+            Splitter.connectors,
+            Splitter.splices,
+            Olt.tx_power_dbm,
+        )
+        .join(Splitter, Nap.splitter_id == Splitter.id)
+        .join(PonPort, Splitter.pon_port_id == PonPort.id)
+        .join(Olt, PonPort.olt_id == Olt.id)
+        .where(Nap.id == nap_id)
+    ).one()
+    lat, lon, dist_m, n_conn, n_spl, ratio, feeder_m, s_conn, s_spl, tx = row
+    drop = route_length_m(premises.lat, premises.lon, lat, lon)
+    return OpticalPath(
+        fiber_m=Decimal(feeder_m + dist_m + drop),
+        splitter_ratios=(ratio,),
+        connectors=s_conn + n_conn + 1,
+        splices=s_spl + n_spl + 1,
+        olt_tx_dbm=Decimal(tx),
+    ).predicted_rx_dbm()

@@ -10,7 +10,17 @@ from fastapi.staticfiles import StaticFiles
 from fiberdesk import __version__
 from fiberdesk.bootstrap import Fiberdesk, build
 from fiberdesk.web import problems
-from fiberdesk.web.api import customers, network, qualification, quotes, waitlist
+from fiberdesk.adapters.payments.fake import FakeGateway
+from fiberdesk.web.api import (
+    appointments,
+    customers,
+    dev,
+    network,
+    orders,
+    qualification,
+    quotes,
+    waitlist,
+)
 from fiberdesk.web.ratelimit import RateLimiter
 from fiberdesk.web.ui import public
 
@@ -37,8 +47,12 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         qualification.router,
         quotes.router,
         waitlist.router,
+        orders.router,
+        appointments.router,
         public.router,
     ):
         app.include_router(router)
+    if isinstance(fiberdesk.gateway, FakeGateway):
+        app.include_router(dev.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

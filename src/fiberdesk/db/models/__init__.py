@@ -5,6 +5,7 @@ from fiberdesk.db.models.auth import ApiToken, AuditEntry, IdempotencyRecord, Us
 from fiberdesk.db.models.catalog import ContractTermRow, Plan, PromotionRow
 from fiberdesk.db.models.customers import Customer, CustomerNote
 from fiberdesk.db.models.equipment import Equipment, IpAddress, IpPool
+from fiberdesk.db.models.fakes import FakeGatewayCharge, FakeGatewayRefund, FakeGatewayToken
 from fiberdesk.db.models.network import CentralOffice, Nap, NapPort, Olt, PonPort, Splitter
 from fiberdesk.db.models.orders import Appointment, ServiceOrder
 from fiberdesk.db.models.outbox import OutboxMessage
@@ -33,6 +34,9 @@ __all__ = [
     "Customer",
     "CustomerNote",
     "Equipment",
+    "FakeGatewayCharge",
+    "FakeGatewayRefund",
+    "FakeGatewayToken",
     "IdempotencyRecord",
     "IdentityVerification",
     "IpAddress",
