@@ -19,10 +19,20 @@ from fiberdesk.db.models.signup import (
     PaymentMethod,
 )
 from fiberdesk.db.models.simulation import SimFault, SimOnt
+from fiberdesk.db.models.support import (
+    Alarm,
+    MaintenanceWindow,
+    Outage,
+    OutageCustomer,
+    TroubleshootingFlow,
+    TroubleshootingSession,
+    UsageDaily,
+)
 from fiberdesk.db.models.tickets import Ticket
 from fiberdesk.db.models.workforce import Technician, TechnicianShift
 
 __all__ = [
+    "Alarm",
     "ApiToken",
     "Appointment",
     "AuditEntry",
@@ -41,10 +51,13 @@ __all__ = [
     "IdentityVerification",
     "IpAddress",
     "IpPool",
+    "MaintenanceWindow",
     "Nap",
     "NapPort",
     "Olt",
     "OneTimeCode",
+    "Outage",
+    "OutageCustomer",
     "OutboxMessage",
     "PaymentMethod",
     "Plan",
@@ -59,6 +72,9 @@ __all__ = [
     "Technician",
     "TechnicianShift",
     "Ticket",
+    "TroubleshootingFlow",
+    "TroubleshootingSession",
+    "UsageDaily",
     "User",
     "WaitlistEntry",
 ]

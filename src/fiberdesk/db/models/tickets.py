@@ -31,6 +31,13 @@ class Ticket(Base):
     first_contact_resolution: Mapped[bool | None]
     escalated: Mapped[bool] = mapped_column(default=False)
     visit_booked: Mapped[bool] = mapped_column(default=False)
+    #: contacts with the customer about this ticket; first-contact resolution needs one
+    contacts: Mapped[int] = mapped_column(default=1)
+    outage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outages.id"), index=True)
+    #: when the resolution target and the alert threshold fall (from the priority's SLA)
+    sla_due_at: Mapped[datetime | None]
+    sla_alert_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     #: every step taken, in order: [{"at", "by", "kind", "text"}]

@@ -1,0 +1,481 @@
+"""Service tickets and customer notes: SLAs, assignment, transcript, resolution, FCR.
+
+First-contact resolution is set by rule when a ticket is resolved: it was resolved in
+the first contact with the customer, was never escalated, and no visit was booked.
+A ticket opened by a customer inside an active outage is linked to the outage instead
+of starting a new investigation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fiberdesk.db.base import utcnow
+from fiberdesk.db.models import CustomerNote, Ticket, User
+from fiberdesk.db.unit_of_work import UnitOfWork
+from fiberdesk.domain.customers import NoteType
+from fiberdesk.domain.errors import InvalidInput, NotFound
+from fiberdesk.domain.tickets import (
+    DEFAULT_SLA_HOURS,
+    TICKET_TRANSITIONS,
+    Team,
+    TicketCategory,
+    TicketPriority,
+    TicketStatus,
+)
+from fiberdesk.domain.users import Actor, Permission
+from fiberdesk.services import audit, messages
+from fiberdesk.services.diagnostics import outages_on_path, path_of
+from fiberdesk.services.orders import get_customer
+
+MAX_TEXT = 10_000
+OPEN_STATUSES = (
+    TicketStatus.OPEN,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_ON_CUSTOMER,
+    TicketStatus.ESCALATED,
+    TicketStatus.REOPENED,
+)
+
+
+def ticket_number(ticket_id: int) -> str:
+    return f"TKT-{ticket_id:06d}"
+
+
+def parse_ticket_number(text: str) -> int | None:
+    digits = text.strip().upper().removeprefix("TKT-").removeprefix("TKT")
+    return int(digits) if digits.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    id: int
+    number: str
+    customer_id: int
+    account_number: str
+    customer_name: str
+    category: TicketCategory
+    priority: TicketPriority
+    status: TicketStatus
+    team: Team
+    assignee: str | None
+    description: str
+    resolution: str | None
+    resolution_code: str | None
+    first_contact_resolution: bool | None
+    escalated: bool
+    visit_booked: bool
+    contacts: int
+    outage_id: int | None
+    created_at: datetime
+    resolved_at: datetime | None
+    sla_due_at: datetime | None
+    sla_alert_at: datetime | None
+    sla_state: str
+    transcript: list[dict[str, Any]]
+
+
+def sla_state(ticket: Ticket, now: datetime) -> str:
+    """on_track, due_soon (within 2 h), breached (past target), alert (past alert)."""
+    end = ticket.resolved_at or now
+    if ticket.sla_alert_at and end > ticket.sla_alert_at:
+        return "alert"
+    if ticket.sla_due_at and end > ticket.sla_due_at:
+        return "breached"
+    if (
+        ticket.resolved_at is None
+        and ticket.sla_due_at
+        and (ticket.sla_due_at - now) < timedelta(hours=2)
+    ):
+        return "due_soon"
+    return "on_track"
+
+
+def view(session: Session, ticket: Ticket, now: datetime | None = None) -> TicketView:
+    customer = get_customer(session, ticket.customer_id)
+    assignee = (
+        session.scalar(sa.select(User.username).where(User.id == ticket.assignee_id))
+        if ticket.assignee_id
+        else None
+    )
+    return TicketView(
+        ticket.id,
+        ticket_number(ticket.id),
+        customer.id,
+        customer.account_number,
+        customer.name,
+        ticket.category,
+        ticket.priority,
+        ticket.status,
+        ticket.team,
+        assignee,
+        ticket.description,
+        ticket.resolution,
+        ticket.resolution_code,
+        ticket.first_contact_resolution,
+        ticket.escalated,
+        ticket.visit_booked,
+        ticket.contacts,
+        ticket.outage_id,
+        ticket.created_at,
+        ticket.resolved_at,
+        ticket.sla_due_at,
+        ticket.sla_alert_at,
+        sla_state(ticket, now or utcnow()),
+        list(ticket.transcript),
+    )
+
+
+def log(
+    ticket: Ticket, *, actor: Actor, kind: str, text: str, at: datetime | None = None, **data: Any
+) -> None:
+    """Append to a ticket's transcript (every step of every interaction)."""
+    entry = {
+        "at": (at or utcnow()).isoformat(),
+        "by": actor.name,
+        "via": actor.channel.value,
+        "kind": kind,
+        "text": text,
+    }
+    if data:
+        entry["data"] = data
+    ticket.transcript = [*ticket.transcript, entry]
+
+
+def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    query = sa.select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        query = query.with_for_update()
+    ticket = session.scalar(query)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_number(ticket_id)}")
+    return ticket
+
+
+def _notify(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    *,
+    company_name: str,
+    support_phone: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    customer = get_customer(session, ticket.customer_id)
+    messages.queue(
+        session,
+        kind=kind,
+        key=f"{ticket.id}:{len(ticket.transcript)}",
+        customer=customer,
+        context={
+            "customer_name": customer.name,
+            "ticket_number": ticket_number(ticket.id),
+            "category": ticket.category.label,
+            "status": ticket.status.label,
+            "description": ticket.description[:500],
+            "resolution": ticket.resolution,
+            "company_name": company_name,
+            "support_number": support_phone,
+            **(extra or {}),
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSettings:
+    sla_hours: dict[TicketPriority, tuple[int, int]]
+    company_name: str = "fiberdesk"
+    support_phone: str = ""
+
+
+DEFAULT_TICKET_SETTINGS = TicketSettings(dict(DEFAULT_SLA_HOURS))
+
+
+def open_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    customer_id: int,
+    category: TicketCategory,
+    description: str,
+    settings: TicketSettings = DEFAULT_TICKET_SETTINGS,
+    priority: TicketPriority = TicketPriority.NORMAL,
+    team: Team = Team.CSR,
+    now: datetime | None = None,
+) -> TicketView:
+    """Open a ticket; inside an active outage on the customer's path it is linked to it."""
+    actor.require(Permission.TICKETS_WRITE)
+    session = uow.session
+    now = now or utcnow()
+    text = description.strip()
+    if not text:
+        raise InvalidInput("describe the problem", field="description")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"the description is over {MAX_TEXT} characters", field="description")
+    customer = get_customer(session, customer_id)
+    target, alert = settings.sla_hours[priority]
+    ticket = Ticket(
+        customer_id=customer.id,
+        category=category,
+        priority=priority,
+        status=TicketStatus.OPEN,
+        description=text,
+        team=team,
+        created_at=now,
+        sla_due_at=now + timedelta(hours=target),
+        sla_alert_at=now + timedelta(hours=alert),
+        created_by=actor.name,
+        transcript=[],
+    )
+    log(ticket, actor=actor, kind="opened", text=text, at=now)
+    outages = outages_on_path(session, path_of(session, customer.nap_id))
+    if outages:
+        outage = outages[0]
+        ticket.outage_id = outage.id
+        log(
+            ticket,
+            actor=actor,
+            kind="outage",
+            at=now,
+            text=f"linked to outage #{outage.id} ({outage.scope_label}, detected "
+            f"{outage.detected_at:%Y-%m-%d %H:%M} UTC): no separate investigation",
+        )
+    session.add(ticket)
+    session.flush()
+    _notify(
+        session,
+        ticket,
+        "ticket_opened",
+        company_name=settings.company_name,
+        support_phone=settings.support_phone,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="ticket.open",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        after=audit.snapshot(ticket, exclude=frozenset({"transcript"})),
+    )
+    result = view(session, ticket, now)
+    uow.commit()
+    return result
+
+
+def update_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    status: TicketStatus | None = None,
+    team: Team | None = None,
+    assignee: str | None = None,
+    note: str | None = None,
+    customer_contact: bool = False,
+    settings: TicketSettings = DEFAULT_TICKET_SETTINGS,
+) -> TicketView:
+    """Move a ticket, reassign it, log a note or a new contact from the customer."""
+    actor.require(Permission.TICKETS_WRITE)
+    session = uow.session
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    before = audit.snapshot(ticket, exclude=frozenset({"transcript"}))
+    if status is not None and status is not ticket.status:
+        if status is TicketStatus.RESOLVED:
+            raise InvalidInput("resolve a ticket with its resolution (resolve)", field="status")
+        TICKET_TRANSITIONS.check(ticket.status, status)
+        if status is TicketStatus.ESCALATED:
+            ticket.escalated = True
+        if status is TicketStatus.REOPENED:
+            ticket.resolved_at = None
+            ticket.first_contact_resolution = False
+        log(ticket, actor=actor, kind="status", text=f"{ticket.status.label} → {status.label}")
+        ticket.status = status
+    if team is not None and team is not ticket.team:
+        log(ticket, actor=actor, kind="assign", text=f"team {ticket.team.label} → {team.label}")
+        ticket.team = team
+    if assignee is not None:
+        user_id = session.scalar(sa.select(User.id).where(User.username == assignee.lower()))
+        if user_id is None:
+            raise InvalidInput(f"no user {assignee!r}", field="assignee")
+        ticket.assignee_id = user_id
+        log(ticket, actor=actor, kind="assign", text=f"assigned to {assignee.lower()}")
+    if customer_contact:
+        ticket.contacts += 1
+        log(ticket, actor=actor, kind="contact", text="the customer got in touch again")
+    if note:
+        if len(note) > MAX_TEXT:
+            raise InvalidInput(f"the note is over {MAX_TEXT} characters", field="note")
+        log(ticket, actor=actor, kind="note", text=note.strip())
+    if status is not None or note:
+        _notify(
+            session,
+            ticket,
+            "ticket_updated",
+            company_name=settings.company_name,
+            support_phone=settings.support_phone,
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="ticket.update",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        before=before,
+        after=audit.snapshot(ticket, exclude=frozenset({"transcript"})),
+    )
+    result = view(session, ticket)
+    uow.commit()
+    return result
+
+
+def resolve(
+    session: Session, ticket: Ticket, *, actor: Actor, code: str, text: str, now: datetime
+) -> None:
+    """Resolve within an open transaction (the troubleshooting engine uses this too)."""
+    if not code.strip() or not text.strip():
+        raise InvalidInput("a resolution code and text are required", field="resolution")
+    TICKET_TRANSITIONS.check(ticket.status, TicketStatus.RESOLVED)
+    ticket.status = TicketStatus.RESOLVED
+    ticket.resolution_code = code.strip().upper()[:40]
+    ticket.resolution = text.strip()
+    ticket.resolved_at = now
+    ticket.first_contact_resolution = (
+        ticket.contacts == 1 and not ticket.escalated and not ticket.visit_booked
+    )
+    log(
+        ticket,
+        actor=actor,
+        kind="resolved",
+        text=f"{ticket.resolution_code}: {text.strip()}",
+        at=now,
+    )
+
+
+def resolve_ticket(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    code: str,
+    text: str,
+    settings: TicketSettings = DEFAULT_TICKET_SETTINGS,
+    now: datetime | None = None,
+) -> TicketView:
+    actor.require(Permission.TICKETS_WRITE)
+    session = uow.session
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    before = audit.snapshot(ticket, exclude=frozenset({"transcript"}))
+    resolve(session, ticket, actor=actor, code=code, text=text, now=now or utcnow())
+    _notify(
+        session,
+        ticket,
+        "ticket_resolved",
+        company_name=settings.company_name,
+        support_phone=settings.support_phone,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="ticket.resolve",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        before=before,
+        after=audit.snapshot(ticket, exclude=frozenset({"transcript"})),
+    )
+    result = view(session, ticket)
+    uow.commit()
+    return result
+
+
+def list_tickets(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    status: TicketStatus | None = None,
+    open_only: bool = False,
+    team: Team | None = None,
+    customer_id: int | None = None,
+    category: TicketCategory | None = None,
+    sla: str | None = None,
+    limit: int = 100,
+) -> list[TicketView]:
+    """The queue: filters by status, team, customer, category, SLA state; oldest due first."""
+    actor.require(Permission.CUSTOMERS_READ)
+    if not 1 <= limit <= 500:
+        raise InvalidInput("limit must be 1 to 500", field="limit")
+    query = sa.select(Ticket)
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    if open_only:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    if team is not None:
+        query = query.where(Ticket.team == team)
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    if category is not None:
+        query = query.where(Ticket.category == category)
+    now = utcnow()
+    tickets = uow.session.scalars(
+        query.order_by(Ticket.sla_due_at.asc(), Ticket.id).limit(limit * (4 if sla else 1))
+    ).all()
+    views = [view(uow.session, t, now) for t in tickets]
+    if sla is not None:
+        views = [v for v in views if v.sla_state == sla][:limit]
+    return views
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    id: int
+    customer_id: int
+    type: NoteType
+    content: str
+    created_by: str
+    created_at: datetime
+
+
+def add_note(
+    uow: UnitOfWork, *, actor: Actor, customer_id: int, type: NoteType, content: str
+) -> NoteView:
+    actor.require(Permission.CUSTOMERS_READ)
+    text = content.strip()
+    if not text:
+        raise InvalidInput("the note is empty", field="content")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"the note is over {MAX_TEXT} characters", field="content")
+    customer = get_customer(uow.session, customer_id)
+    note = CustomerNote(customer_id=customer.id, type=type, content=text, created_by=actor.name)
+    uow.session.add(note)
+    uow.session.flush()
+    audit.record(
+        uow.session,
+        actor=actor,
+        action="note.add",
+        entity_type="customer_note",
+        entity_id=note.id,
+        after=audit.snapshot(note),
+    )
+    result = NoteView(
+        note.id, customer.id, note.type, note.content, note.created_by, note.created_at
+    )
+    uow.commit()
+    return result
+
+
+def list_notes(
+    uow: UnitOfWork, *, actor: Actor, customer_id: int, type: NoteType | None = None
+) -> list[NoteView]:
+    actor.require(Permission.CUSTOMERS_READ)
+    get_customer(uow.session, customer_id)
+    query = sa.select(CustomerNote).where(CustomerNote.customer_id == customer_id)
+    if type is not None:
+        query = query.where(CustomerNote.type == type)
+    return [
+        NoteView(n.id, n.customer_id, n.type, n.content, n.created_by, n.created_at)
+        for n in uow.session.scalars(query.order_by(CustomerNote.created_at.desc()))
+    ]
