@@ -135,7 +135,7 @@ def log(
     ticket: Ticket, *, actor: Actor, kind: str, text: str, at: datetime | None = None, **data: Any
 ) -> None:
     """Append to a ticket's transcript (every step of every interaction)."""
-    entry = {
+    entry: dict[str, Any] = {
         "at": (at or utcnow()).isoformat(),
         "by": actor.name,
         "via": actor.channel.value,
