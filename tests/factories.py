@@ -335,3 +335,101 @@ def make_field_staff(
         staff = FieldStaff([t.id for t in techs], "tech1", serials)
         uow.commit()
         return staff
+
+
+@dataclass
+class ActiveCustomers:
+    world: QualificationWorld
+    customer_ids: list[int]
+    serials: list[str]
+    #: customer id -> NAP code
+    nap_of: dict[int, str]
+
+
+def make_active_customers(
+    fd: Fiberdesk, *, per_nap: int = 3, naps: tuple[str, ...] = ("NAP-A", "NAP-XGS")
+) -> ActiveCustomers:
+    """The qualification world plus ACTIVE customers on the given NAPs, each with an
+    INSTALLED ONT registered on the simulated OLT (Rx from the optical budget)."""
+    from fiberdesk.adapters.network.base import ServiceProfile
+    from fiberdesk.db.models import Equipment
+    from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
+    from fiberdesk.services.qualification import expected_rx_dbm
+
+    world = make_qualification_world(fd)
+    registrations = []
+    ids: list[int] = []
+    serials: list[str] = []
+    nap_of: dict[int, str] = {}
+    with fd.uow() as uow:
+        s = uow.session
+        seq = 5000
+        for code in naps:
+            nap = s.get(Nap, world.naps[code])
+            assert nap is not None
+            pon_id = s.scalar(sa.select(Splitter.pon_port_id).where(Splitter.id == nap.splitter_id))
+            assert pon_id is not None
+            free = s.scalars(
+                sa.select(NapPort)
+                .where(NapPort.nap_id == nap.id, NapPort.status == NapPortStatus.FREE)
+                .order_by(NapPort.number)
+                .limit(per_nap)
+            ).all()
+            for port in free:
+                seq += 1
+                premises = Premises(
+                    source_id=f"AC{seq}",
+                    number=str(seq),
+                    street_name="FIBER",
+                    street_type="WAY",
+                    street="FIBER WAY",
+                    city="TOWSON",
+                    state="MD",
+                    zip="21204",
+                    lat=_north(nap.lat, 30),
+                    lon=-76.60,
+                )
+                s.add(premises)
+                s.flush()
+                customer = Customer(
+                    account_number=account_number(seq),
+                    name=f"Active Customer {seq}",
+                    email=f"a{seq}@example.com",
+                    phone="+14105550123",
+                    service_address=premises.label,
+                    premises_id=premises.id,
+                    nap_id=nap.id,
+                    port_number=port.number,
+                    plan_id=world.plan_ids["PLUS"],
+                    status=ServiceStatus.ACTIVE,
+                )
+                s.add(customer)
+                s.flush()
+                port.status = NapPortStatus.IN_USE
+                port.customer_id = customer.id
+                serial = f"ALCL{seq:08X}"
+                s.add(
+                    Equipment(
+                        customer_id=customer.id,
+                        type=EquipmentType.ONT,
+                        serial_number=serial,
+                        mac_address=f"00:1B:00:00:{seq // 256 % 256:02X}:{seq % 256:02X}",
+                        status=EquipmentStatus.INSTALLED,
+                    )
+                )
+                registrations.append(
+                    (serial, pon_id, nap.id, expected_rx_dbm(s, nap_id=nap.id, premises=premises))
+                )
+                ids.append(customer.id)
+                serials.append(serial)
+                nap_of[customer.id] = code
+        uow.commit()
+    for serial, pon_id, nap_id, rx in registrations:
+        fd.network.register_ont(
+            serial=serial,
+            pon_port_id=pon_id,
+            nap_id=nap_id,
+            profile=ServiceProfile("PLUS-300x150", 300, 150),
+            expected_rx_dbm=rx,
+        )
+    return ActiveCustomers(world, ids, serials, nap_of)
