@@ -18,8 +18,10 @@ from fiberdesk.domain.errors import InvalidInput
 from fiberdesk.domain.qualification import QualificationRules
 from fiberdesk.domain.scheduling import parse_windows
 from fiberdesk.domain.signup import CreditPolicy
+from fiberdesk.domain.tickets import parse_sla
 from fiberdesk.services.quotes import QuoteSettings
 from fiberdesk.services.scheduling import SchedulingSettings
+from fiberdesk.services.tickets import TicketSettings
 
 
 @dataclass
@@ -74,6 +76,15 @@ class Fiberdesk:
         s = self.settings
         return CreditPolicy(
             approve_at=s.credit_approve_at, deposit_at=s.credit_deposit_at, deposit=s.credit_deposit
+        )
+
+    @property
+    def ticket_settings(self) -> TicketSettings:
+        s = self.settings
+        return TicketSettings(
+            sla_hours=parse_sla(s.ticket_sla_hours),
+            company_name=s.company_name,
+            support_phone=s.support_phone,
         )
 
     def close(self) -> None:

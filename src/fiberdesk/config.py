@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     payment_gateway: str = "fake"
     credit_bureau: str = "fake"
 
+    # tickets: resolution target and alert, hours, per priority
+    ticket_sla_hours: str = "CRITICAL=4/8,HIGH=12/24,NORMAL=24/48,LOW=72/120"
+
     # public pages
     public_rate_limit_per_minute: int = 30
 

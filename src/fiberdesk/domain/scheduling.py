@@ -19,7 +19,7 @@ class Window:
 
     @property
     def label(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
     def within(self, shift_start: time, shift_end: time) -> bool:
         return shift_start <= self.start and self.end <= shift_end

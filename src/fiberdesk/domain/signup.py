@@ -50,8 +50,9 @@ LEAD_TIME_TARGET_DAYS = 7
 LEAD_TIME_ALERT_DAYS = 10
 
 
-def lead_time_flag(days: float, *, target: int = LEAD_TIME_TARGET_DAYS,
-                   alert: int = LEAD_TIME_ALERT_DAYS) -> LeadTimeFlag:
+def lead_time_flag(
+    days: float, *, target: int = LEAD_TIME_TARGET_DAYS, alert: int = LEAD_TIME_ALERT_DAYS
+) -> LeadTimeFlag:
     if days > alert:
         return LeadTimeFlag.ALERT
     if days > target:

@@ -35,6 +35,26 @@ DEFAULT_SLA_HOURS: dict[TicketPriority, tuple[int, int]] = {
 }
 
 
+def parse_sla(spec: str) -> dict[TicketPriority, tuple[int, int]]:
+    """``"CRITICAL=4/8,HIGH=12/24,..."``: target/alert hours per priority; unnamed
+    priorities keep their defaults."""
+    from fiberdesk.domain.errors import InvalidInput
+
+    hours = dict(DEFAULT_SLA_HOURS)
+    for part in (p for p in spec.split(",") if p.strip()):
+        name, _, pair = part.strip().partition("=")
+        target, _, alert = pair.partition("/")
+        try:
+            priority = TicketPriority(name.strip().upper())
+            t, a = int(target), int(alert)
+        except ValueError:
+            raise InvalidInput(f"ticket SLA {part!r} is not PRIORITY=TARGET/ALERT") from None
+        if not 0 < t <= a:
+            raise InvalidInput(f"ticket SLA {part!r}: the alert must not come before the target")
+        hours[priority] = (t, a)
+    return hours
+
+
 class TicketStatus(LabelledStatus):
     OPEN = ("OPEN", "Open", "blue")
     IN_PROGRESS = ("IN_PROGRESS", "In progress", "amber")

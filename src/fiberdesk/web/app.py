@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fiberdesk import __version__
+from fiberdesk.adapters.payments.fake import FakeGateway
 from fiberdesk.bootstrap import Fiberdesk, build
 from fiberdesk.web import problems
-from fiberdesk.adapters.payments.fake import FakeGateway
 from fiberdesk.web.api import (
     appointments,
     customers,
@@ -19,6 +19,7 @@ from fiberdesk.web.api import (
     orders,
     qualification,
     quotes,
+    tickets,
     waitlist,
 )
 from fiberdesk.web.ratelimit import RateLimiter
@@ -49,6 +50,7 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         waitlist.router,
         orders.router,
         appointments.router,
+        tickets.router,
         public.router,
     ):
         app.include_router(router)
