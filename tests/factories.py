@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date as date_type
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from fiberdesk.bootstrap import Fiberdesk
+from fiberdesk.db.base import utcnow as utcnow_
 from fiberdesk.db.models import (
     CentralOffice,
     Customer,
@@ -433,3 +435,74 @@ def make_active_customers(
             expected_rx_dbm=rx,
         )
     return ActiveCustomers(world, ids, serials, nap_of)
+
+
+def open_billing(
+    fd: Fiberdesk,
+    customer_id: int,
+    *,
+    on: date_type,
+    card: str | None = None,
+    term_discount: str = "0.00",
+    contract_months: int = 0,
+    deposit: str = "0.00",
+) -> int:
+    """A billing account opened on ``on`` (and a card on file for autopay if given)."""
+    from fiberdesk.adapters.payments.fake import FakeGateway
+    from fiberdesk.db.models import Contract, PaymentMethod
+    from fiberdesk.domain.dates import add_months
+    from fiberdesk.domain.users import SYSTEM_ACTOR
+    from fiberdesk.services import billing
+
+    token = None
+    if card is not None:
+        assert isinstance(fd.gateway, FakeGateway)
+        token = fd.gateway.tokenize(card, 12, on.year + 3, "123")
+    with fd.uow() as uow:
+        s = uow.session
+        customer = s.get(Customer, customer_id)
+        assert customer is not None
+        customer.billing_start = on
+        account = billing.open_account(
+            s,
+            customer=customer,
+            actor=SYSTEM_ACTOR,
+            on=on,
+            term_discount=Decimal(term_discount),
+            promotion_code=None,
+            promotion_discount=Decimal("0.00"),
+            promotion_months=0,
+            currency="USD",
+        )
+        account.deposit_held = Decimal(deposit)
+        if token is not None:
+            s.add(
+                PaymentMethod(
+                    customer_id=customer_id,
+                    gateway="fakegateway",
+                    token=token.token,
+                    brand=token.brand,
+                    last4=token.last4,
+                    exp_month=token.exp_month,
+                    exp_year=token.exp_year,
+                )
+            )
+        if contract_months:
+            s.add(
+                Contract(
+                    customer_id=customer_id,
+                    term_code=f"{contract_months}M",
+                    months=contract_months,
+                    terms_version="2026-01",
+                    monthly_price=Decimal("60.00"),
+                    early_termination_fee=Decimal("150.00"),
+                    accepted_name="x",
+                    accepted_at=utcnow_(),
+                    channel="phone",
+                    starts_on=on,
+                    ends_on=add_months(on, contract_months),
+                )
+            )
+        account_id = account.id
+        uow.commit()
+        return account_id

@@ -14,11 +14,15 @@ from fiberdesk.adapters.payments.base import PaymentGateway
 from fiberdesk.config import Settings, get_settings
 from fiberdesk.db.engine import make_engine, make_session_factory
 from fiberdesk.db.unit_of_work import UnitOfWork
+from fiberdesk.domain.billing import DunningPolicy
 from fiberdesk.domain.errors import InvalidInput
 from fiberdesk.domain.qualification import QualificationRules
 from fiberdesk.domain.scheduling import parse_windows
 from fiberdesk.domain.signup import CreditPolicy
 from fiberdesk.domain.tickets import parse_sla
+from fiberdesk.services.billing import BillingSettings
+from fiberdesk.services.disconnect import ReturnSettings
+from fiberdesk.services.holds import HoldSettings
 from fiberdesk.services.quotes import QuoteSettings
 from fiberdesk.services.scheduling import SchedulingSettings
 from fiberdesk.services.tickets import TicketSettings
@@ -83,6 +87,48 @@ class Fiberdesk:
         s = self.settings
         return TicketSettings(
             sla_hours=parse_sla(s.ticket_sla_hours),
+            company_name=s.company_name,
+            support_phone=s.support_phone,
+        )
+
+    @property
+    def billing_settings(self) -> BillingSettings:
+        s = self.settings
+        return BillingSettings(
+            tax_rate=s.tax_rate,
+            due_days=s.invoice_due_days,
+            vacation_fee=s.vacation_hold_fee,
+            currency=s.currency,
+        )
+
+    @property
+    def hold_settings(self) -> HoldSettings:
+        s = self.settings
+        return HoldSettings(
+            max_vacation_days=s.vacation_hold_max_days,
+            vacation_fee=s.vacation_hold_fee,
+            company_name=s.company_name,
+            support_phone=s.support_phone,
+        )
+
+    @property
+    def dunning(self) -> DunningPolicy:
+        s = self.settings
+        days = tuple(int(d) for d in s.dunning_reminder_days.split(",") if d.strip())
+        return DunningPolicy(
+            reminder_days=days,
+            suspend_at=s.dunning_suspend_days,
+            collections_at=s.dunning_collections_days,
+        )
+
+    @property
+    def return_settings(self) -> ReturnSettings:
+        s = self.settings
+        return ReturnSettings(
+            days_to_return=s.equipment_return_days,
+            ont_fee=s.ont_non_return_fee,
+            router_fee=s.router_non_return_fee,
+            tax_rate=s.tax_rate,
             company_name=s.company_name,
             support_phone=s.support_phone,
         )

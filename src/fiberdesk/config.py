@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     payment_gateway: str = "fake"
     credit_bureau: str = "fake"
 
+    # billing
+    invoice_due_days: int = 15
+    #: monthly fee while on a vacation hold, instead of the plan's price
+    vacation_hold_fee: Decimal = Decimal("10.00")
+    vacation_hold_max_days: int = 90
+    #: days past due for each payment reminder, comma-separated
+    dunning_reminder_days: str = "3,10"
+    dunning_suspend_days: int = 20
+    dunning_collections_days: int = 50
+    equipment_return_days: int = 30
+    ont_non_return_fee: Decimal = Decimal("150.00")
+    router_non_return_fee: Decimal = Decimal("100.00")
+
     # tickets: resolution target and alert, hours, per priority
     ticket_sla_hours: str = "CRITICAL=4/8,HIGH=12/24,NORMAL=24/48,LOW=72/120"
 

@@ -7,7 +7,18 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fiberdesk.cli import db, demo, field, orders, premises, qualification, serve, users
+from fiberdesk.cli import (
+    billing,
+    changes,
+    db,
+    demo,
+    field,
+    orders,
+    premises,
+    qualification,
+    serve,
+    users,
+)
 from fiberdesk.cli.common import err_console
 from fiberdesk.domain.errors import FiberdeskError
 
@@ -28,6 +39,12 @@ app.add_typer(orders.order_app, name="order")
 app.add_typer(field.dispatch_app, name="dispatch")
 app.add_typer(field.tech_app, name="tech")
 app.add_typer(field.inventory_app, name="inventory")
+app.add_typer(billing.billing_app, name="billing")
+app.add_typer(changes.change_app, name="change")
+app.add_typer(changes.relocate_app, name="relocate")
+app.command("suspend")(changes.suspend)
+app.command("resume")(changes.resume)
+app.command("disconnect")(changes.disconnect_cmd)
 app.command("qualify")(qualification.qualify)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

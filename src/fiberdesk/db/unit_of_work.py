@@ -42,12 +42,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
-        try:
-            session.rollback()
-        finally:
-            session.close()
-            self._session = None
+        # close() rolls back anything uncommitted and detaches the objects without
+        # expiring them, so values read inside the block stay readable after it
+        self.session.close()
+        self._session = None
 
     def commit(self) -> None:
         self.session.commit()

@@ -16,8 +16,20 @@ import sqlalchemy as sa
 
 from fiberdesk.adapters.network.base import NetworkAdapter
 from fiberdesk.db.base import utcnow
-from fiberdesk.db.models import Appointment, Contract, Equipment, NapPort, Plan, Technician
+from fiberdesk.db.models import (
+    Appointment,
+    Contract,
+    ContractTermRow,
+    Customer,
+    Equipment,
+    NapPort,
+    Plan,
+    PromotionRow,
+    ServiceOrder,
+    Technician,
+)
 from fiberdesk.db.unit_of_work import UowFactory
+from fiberdesk.domain.billing import EntryKind
 from fiberdesk.domain.customers import SERVICE_TRANSITIONS, ServiceStatus
 from fiberdesk.domain.dates import add_months
 from fiberdesk.domain.equipment import EQUIPMENT_TRANSITIONS, EquipmentStatus
@@ -32,7 +44,7 @@ from fiberdesk.domain.orders import (
 )
 from fiberdesk.domain.signup import lead_time_flag
 from fiberdesk.domain.users import Actor, Permission
-from fiberdesk.services import audit, messages
+from fiberdesk.services import audit, billing, messages
 from fiberdesk.services.orders import (
     OrderView,
     check_off,
@@ -312,6 +324,7 @@ def _activate(
         contract.starts_on = now.date()
         if contract.months:
             contract.ends_on = add_months(now.date(), contract.months)
+    _open_billing(session, customer=customer, order=order, actor=actor, now=now)
     lead_days = round((now - order.created_at).total_seconds() / 86400, 2)
     ORDER_TRANSITIONS.check(order.status, OrderStatus.COMPLETED)
     order.status = OrderStatus.COMPLETED
@@ -364,3 +377,48 @@ def _activate(
         after=audit.snapshot(customer),
     )
     return order_view(session, order)
+
+
+def _open_billing(
+    session: sa.orm.Session, *, customer: Customer, order: ServiceOrder, actor: Actor, now: datetime
+) -> None:
+    """Billing starts at activation: the account opens with the contract's discount and
+    the promotion; the installation fee goes on the first invoice; a deposit is held."""
+    term = session.scalar(
+        sa.select(ContractTermRow).where(ContractTermRow.code == order.details.get("term"))
+    )
+    promo = (
+        session.scalar(
+            sa.select(PromotionRow).where(PromotionRow.code == order.details.get("promotion"))
+        )
+        if order.details.get("promotion")
+        else None
+    )
+    plan = session.get(Plan, customer.plan_id)
+    assert plan is not None
+    account = billing.open_account(
+        session,
+        customer=customer,
+        actor=actor,
+        on=now.date(),
+        term_discount=term.monthly_discount if term else Decimal("0.00"),
+        promotion_code=promo.code if promo else None,
+        promotion_discount=promo.monthly_discount if promo else Decimal("0.00"),
+        promotion_months=promo.months if promo else 0,
+        currency=plan.currency,
+    )
+    waived = bool(term and term.waive_install_fee) or bool(promo and promo.waive_install_fee)
+    if plan.install_fee and not waived:
+        billing.post(
+            session,
+            account=account,
+            kind=EntryKind.CHARGE,
+            amount=plan.install_fee,
+            description="Installation",
+            reference=f"install:{order.id}",
+            actor=actor,
+            on=now.date(),
+        )
+    deposit = Decimal(order.details.get("deposit", "0"))
+    if deposit and order.details.get("deposit_charge"):
+        account.deposit_held = deposit

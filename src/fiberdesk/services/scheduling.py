@@ -130,7 +130,9 @@ def _load(
 
 def _context(session: Session, order: ServiceOrder) -> tuple[Customer, Premises, str]:
     customer = get_customer(session, order.customer_id)
-    premises = session.get(Premises, customer.premises_id) if customer.premises_id else None
+    # a relocation's visit is at the new address
+    target = order.details.get("new_premises_id") or customer.premises_id
+    premises = session.get(Premises, target) if target else None
     if premises is None:
         raise Refused(f"order {order.id} has no premises to send a technician to")
     skill = SKILL_FOR.get(order.type)

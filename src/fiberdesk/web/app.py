@@ -13,6 +13,8 @@ from fiberdesk.bootstrap import Fiberdesk, build
 from fiberdesk.web import problems
 from fiberdesk.web.api import (
     appointments,
+    billing,
+    changes,
     customers,
     dev,
     network,
@@ -51,6 +53,8 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         orders.router,
         appointments.router,
         tickets.router,
+        billing.router,
+        changes.router,
         public.router,
     ):
         app.include_router(router)

@@ -2,6 +2,14 @@
 
 from fiberdesk.db.base import Base
 from fiberdesk.db.models.auth import ApiToken, AuditEntry, IdempotencyRecord, User
+from fiberdesk.db.models.billing import (
+    BillingAccount,
+    EquipmentReturn,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    ServiceHold,
+)
 from fiberdesk.db.models.catalog import ContractTermRow, Plan, PromotionRow
 from fiberdesk.db.models.customers import Customer, CustomerNote
 from fiberdesk.db.models.equipment import Equipment, IpAddress, IpPool
@@ -37,6 +45,7 @@ __all__ = [
     "Appointment",
     "AuditEntry",
     "Base",
+    "BillingAccount",
     "CentralOffice",
     "Contract",
     "ContractTermRow",
@@ -44,13 +53,16 @@ __all__ = [
     "Customer",
     "CustomerNote",
     "Equipment",
+    "EquipmentReturn",
     "FakeGatewayCharge",
     "FakeGatewayRefund",
     "FakeGatewayToken",
     "IdempotencyRecord",
     "IdentityVerification",
+    "Invoice",
     "IpAddress",
     "IpPool",
+    "LedgerEntry",
     "MaintenanceWindow",
     "Nap",
     "NapPort",
@@ -59,12 +71,14 @@ __all__ = [
     "Outage",
     "OutageCustomer",
     "OutboxMessage",
+    "Payment",
     "PaymentMethod",
     "Plan",
     "PonPort",
     "Premises",
     "PromotionRow",
     "Quote",
+    "ServiceHold",
     "ServiceOrder",
     "SimFault",
     "SimOnt",
