@@ -109,10 +109,13 @@ def _show(s: DemoSummary) -> None:
         *((f"  {kind}", f"{n:,}") for kind, n in s.orders_by_type.items()),
         ("appointments", f"{s.appointments:,}"),
         ("tickets (open)", f"{s.tickets:,} ({s.open_tickets})"),
+        ("outages (resolved)", str(s.outages)),
         ("notes", f"{s.notes:,}"),
         ("technicians", str(s.technicians)),
         ("equipment units", f"{s.equipment:,}"),
         ("static IPs assigned / pool", f"{s.ip_addresses_assigned} / {s.ip_addresses}"),
+        ("contracts", f"{s.contracts:,}"),
+        ("ONTs on the simulated OLT", f"{s.registered_onts:,}"),
         ("elapsed", f"{s.elapsed_s:.1f} s"),
     ]
     for label, value in rows:
