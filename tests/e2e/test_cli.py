@@ -178,3 +178,10 @@ def test_qualify_quote_accept_waitlist(cli_env: str, tmp_path: Path) -> None:
 def test_qualify_bad_address_exits_nonzero() -> None:
     proc = _run("sqlite:///:memory:", "qualify", "")
     assert proc.returncode != 0 and "error" in proc.stderr
+
+
+def test_bad_option_values_are_usage_errors_not_tracebacks(tmp_path: Path) -> None:
+    for args in (["demo", "--customers", "abc"], ["no-such-command"]):
+        proc = _run(f"sqlite:///{tmp_path / 'x.db'}", *args)
+        assert proc.returncode == 2
+        assert "Traceback" not in proc.stderr and "Error" in proc.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from fiberdesk.db.models import Premises
 from fiberdesk.db.unit_of_work import UnitOfWork
@@ -147,6 +148,11 @@ def read_rows(stream: IO[str], mapping: Mapping[str, str]) -> Iterator[dict[str,
     yield from reader
 
 
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    # render_nulls keeps rows with different empty fields in one executemany batch
+    session.execute(sa.insert(Premises).execution_options(render_nulls=True), rows)
+
+
 def import_premises(
     uow: UnitOfWork,
     *,
@@ -180,13 +186,13 @@ def import_premises(
         known.add(values["source_id"])
         batch.append(values)
         if len(batch) >= BATCH:
-            session.execute(sa.insert(Premises), batch)
+            _insert(session, batch)
             result.imported += len(batch)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        session.execute(sa.insert(Premises), batch)
+        _insert(session, batch)
         result.imported += len(batch)
         if progress:
             progress(len(batch))

@@ -102,7 +102,7 @@ class NapPort(Base):
     )
     #: for a RESERVED port: when the hold lapses (None for an order's reservation)
     hold_expires_at: Mapped[datetime | None]
-    #: who holds or uses it: a quote reference or a customer id, as text
+    #: who holds or uses it: a quote reference (Q-...), an account number, or RELOC:<account>
     held_by: Mapped[str | None] = mapped_column(sa.String(64))
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     nap: Mapped[Nap] = relationship(back_populates="ports")
