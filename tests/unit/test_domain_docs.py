@@ -11,6 +11,9 @@ from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
 from fiberdesk.domain.network import NapPortStatus
 from fiberdesk.domain.orders import AppointmentStatus, OrderStatus, OrderType
 from fiberdesk.domain.tickets import Team, TicketCategory, TicketPriority, TicketStatus
+from fiberdesk.domain.billing import EntryKind, HoldKind, InvoiceStatus, Standing
+from fiberdesk.domain.qualification import Decision, MatchStatus, QuoteStatus, Reason
+from fiberdesk.domain.signup import CreditOutcome, IdentityMethod, LeadTimeFlag
 from fiberdesk.domain.users import Role
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "domain"
@@ -29,6 +32,17 @@ PAGES = [
     ("tickets.md", TicketPriority),
     ("tickets.md", Team),
     ("users.md", Role),
+    ("qualification.md", Decision),
+    ("qualification.md", Reason),
+    ("qualification.md", QuoteStatus),
+    ("qualification.md", MatchStatus),
+    ("signup.md", IdentityMethod),
+    ("signup.md", CreditOutcome),
+    ("signup.md", LeadTimeFlag),
+    ("billing.md", EntryKind),
+    ("billing.md", InvoiceStatus),
+    ("billing.md", Standing),
+    ("billing.md", HoldKind),
 ]
 
 
