@@ -14,6 +14,17 @@ from sqlalchemy.orm import Session
 
 from fiberdesk.db.models import Customer, OutboxMessage
 
+#: messages that go out whatever the customer's preferences say
+ESSENTIAL_KINDS = frozenset(
+    {
+        "outage_notification",
+        "restoration_notice",
+        "suspension_notice",
+        "disconnection_confirmation",
+        "identity_code",
+    }
+)
+
 
 def queue(
     session: Session,

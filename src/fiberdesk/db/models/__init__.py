@@ -11,6 +11,14 @@ from fiberdesk.db.models.billing import (
     ServiceHold,
 )
 from fiberdesk.db.models.catalog import ContractTermRow, Plan, PromotionRow
+from fiberdesk.db.models.communications import (
+    DeliveryAttempt,
+    FakeSms,
+    KpiAlert,
+    MessagePreference,
+    Survey,
+    WebhookEndpoint,
+)
 from fiberdesk.db.models.customers import Customer, CustomerNote
 from fiberdesk.db.models.equipment import Equipment, IpAddress, IpPool
 from fiberdesk.db.models.fakes import FakeGatewayCharge, FakeGatewayRefund, FakeGatewayToken
@@ -52,18 +60,22 @@ __all__ = [
     "CreditCheck",
     "Customer",
     "CustomerNote",
+    "DeliveryAttempt",
     "Equipment",
     "EquipmentReturn",
     "FakeGatewayCharge",
     "FakeGatewayRefund",
     "FakeGatewayToken",
+    "FakeSms",
     "IdempotencyRecord",
     "IdentityVerification",
     "Invoice",
     "IpAddress",
     "IpPool",
+    "KpiAlert",
     "LedgerEntry",
     "MaintenanceWindow",
+    "MessagePreference",
     "Nap",
     "NapPort",
     "Olt",
@@ -83,6 +95,7 @@ __all__ = [
     "SimFault",
     "SimOnt",
     "Splitter",
+    "Survey",
     "Technician",
     "TechnicianShift",
     "Ticket",
@@ -91,4 +104,5 @@ __all__ = [
     "UsageDaily",
     "User",
     "WaitlistEntry",
+    "WebhookEndpoint",
 ]

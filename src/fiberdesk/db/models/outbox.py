@@ -30,3 +30,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    #: essential messages (outage, suspension, final bill) ignore opt-outs
+    essential: Mapped[bool] = mapped_column(default=False)
+    #: a worker's claim: who took it and until when (a crashed worker's claim lapses)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    claimed_until: Mapped[datetime | None]
