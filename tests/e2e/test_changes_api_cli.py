@@ -38,8 +38,12 @@ def test_api(fd: Fiberdesk, client: TestClient, active: ActiveCustomers) -> None
     csr = {"Authorization": f"Bearer {make_token(fd, Role.CSR)}"}
     r = client.post("/api/v1/billing/runs", headers=billing_clerk, json={})
     assert r.status_code == 200 and r.json()["invoices_issued"] == 1
-    assert client.post("/api/v1/billing/runs", headers=billing_clerk,
-                       json={}).json()["invoices_issued"] == 0
+    assert (
+        client.post("/api/v1/billing/runs", headers=billing_clerk, json={}).json()[
+            "invoices_issued"
+        ]
+        == 0
+    )
     acct = client.get(f"/api/v1/billing/customers/{cid}", headers=billing_clerk).json()
     assert acct["balance"] == "68.89" and acct["open_invoices"] == 1
     inv = client.get(f"/api/v1/billing/customers/{cid}/invoices", headers=billing_clerk).json()
@@ -48,41 +52,58 @@ def test_api(fd: Fiberdesk, client: TestClient, active: ActiveCustomers) -> None
     url = f"/api/v1/billing/customers/{cid}/payments"
     assert client.post(url, headers=billing_clerk, json={"amount": "10.00"}).status_code == 422
     for bad in ("0", "-1.00", "1.001"):
-        r = client.post(url, headers={**billing_clerk, "Idempotency-Key": f"k{bad}"},
-                        json={"amount": bad})
+        r = client.post(
+            url, headers={**billing_clerk, "Idempotency-Key": f"k{bad}"}, json={"amount": bad}
+        )
         assert r.status_code == 422, bad
-    r = client.post(url, headers={**billing_clerk, "Idempotency-Key": "pay-1"},
-                    json={"amount": "68.89"})
+    r = client.post(
+        url, headers={**billing_clerk, "Idempotency-Key": "pay-1"}, json={"amount": "68.89"}
+    )
     assert r.status_code == 201 and r.json()["balance"] == "0.00"
     # a CSR changes the tier: preview, then confirm with the token
-    p = client.post(f"/api/v1/customers/{cid}/tier/preview", headers=csr,
-                    json={"plan": "GIGABIT"}).json()
+    p = client.post(
+        f"/api/v1/customers/{cid}/tier/preview", headers=csr, json={"plan": "GIGABIT"}
+    ).json()
     assert p["direction"] == "UPGRADE"
-    r = client.post(f"/api/v1/customers/{cid}/tier", headers=csr,
-                    json={"plan": "GIGABIT", "confirm": "x" * 12})
+    r = client.post(
+        f"/api/v1/customers/{cid}/tier", headers=csr, json={"plan": "GIGABIT", "confirm": "x" * 12}
+    )
     assert r.status_code == 422
-    r = client.post(f"/api/v1/customers/{cid}/tier", headers=csr,
-                    json={"plan": "GIGABIT", "confirm": p["token"]})
+    r = client.post(
+        f"/api/v1/customers/{cid}/tier",
+        headers=csr,
+        json={"plan": "GIGABIT", "confirm": p["token"]},
+    )
     assert r.status_code == 200, r.text
     # hold too long is refused; a good hold and resume work
-    r = client.post(f"/api/v1/customers/{cid}/hold", headers=csr,
-                    json={"ends_on": (today + timedelta(days=200)).isoformat()})
+    r = client.post(
+        f"/api/v1/customers/{cid}/hold",
+        headers=csr,
+        json={"ends_on": (today + timedelta(days=200)).isoformat()},
+    )
     assert r.status_code == 422
-    r = client.post(f"/api/v1/customers/{cid}/hold", headers=csr,
-                    json={"ends_on": (today + timedelta(days=14)).isoformat()})
+    r = client.post(
+        f"/api/v1/customers/{cid}/hold",
+        headers=csr,
+        json={"ends_on": (today + timedelta(days=14)).isoformat()},
+    )
     assert r.status_code == 201
-    assert client.post(f"/api/v1/customers/{cid}/resume", headers=csr,
-                       json={}).status_code == 204
+    assert client.post(f"/api/v1/customers/{cid}/resume", headers=csr, json={}).status_code == 204
     # relocation to an address without coverage is refused
-    r = client.post(f"/api/v1/customers/{cid}/relocation", headers=csr,
-                    json={"new_premises_id": active.world.premises["no_coverage"]})
+    r = client.post(
+        f"/api/v1/customers/{cid}/relocation",
+        headers=csr,
+        json={"new_premises_id": active.world.premises["no_coverage"]},
+    )
     assert r.status_code == 409 and r.json()["reasons"] == ["NO_COVERAGE"]
     # disconnect: preview, confirm, and a second disconnect refused
-    bill = client.post(f"/api/v1/customers/{cid}/disconnect/preview", headers=csr,
-                       json={}).json()
+    bill = client.post(f"/api/v1/customers/{cid}/disconnect/preview", headers=csr, json={}).json()
     assert any("Early termination" in line["description"] for line in bill["lines"])
-    r = client.post(f"/api/v1/customers/{cid}/disconnect", headers=csr, json={
-        "churn_reason": "moving_out_of_area", "confirm": bill["token"]})
+    r = client.post(
+        f"/api/v1/customers/{cid}/disconnect",
+        headers=csr,
+        json={"churn_reason": "moving_out_of_area", "confirm": bill["token"]},
+    )
     assert r.status_code == 200, r.text
     r = client.post(f"/api/v1/customers/{cid}/disconnect/preview", headers=csr, json={})
     assert r.status_code == 409 and "already closed" in r.json()["detail"]

@@ -51,13 +51,32 @@ def test_address_to_active_by_cli(cli_db: str) -> None:
     assert isinstance(premises, dict) and q["decision"] == "SERVICEABLE"
     quote = _json("quote", "create", str(premises["premises_id"]), "--plan", "PLUS")
     _json("quote", "accept", str(quote["reference"]))
-    order = _json("order", "create", str(quote["reference"]), "--name", "Casey Glass",
-                  "--email", "casey@example.net", "--phone", "443 555 0188")
+    order = _json(
+        "order",
+        "create",
+        str(quote["reference"]),
+        "--name",
+        "Casey Glass",
+        "--email",
+        "casey@example.net",
+        "--phone",
+        "443 555 0188",
+    )
     oid = str(order["id"])
-    _json("order", "identity", oid, "--method", "PHOTO_ID", "--document-type", "state_id",
-          "--document-number", "S-555-12-3456")
-    credit = json.loads(_run("order", "credit", oid, "--dob", "1975-06-30", "--ssn-last4",
-                             "5555", "--json"))
+    _json(
+        "order",
+        "identity",
+        oid,
+        "--method",
+        "PHOTO_ID",
+        "--document-type",
+        "state_id",
+        "--document-number",
+        "S-555-12-3456",
+    )
+    credit = json.loads(
+        _run("order", "credit", oid, "--dob", "1975-06-30", "--ssn-last4", "5555", "--json")
+    )
     assert credit["outcome"] == "APPROVED_WITH_DEPOSIT" and credit["deposit"] == "100.00"
     token = _run("order", "card-token", "4242 4242 4242 4242").strip()
     assert token.startswith("tok_")
@@ -67,13 +86,30 @@ def test_address_to_active_by_cli(cli_db: str) -> None:
     assert ready["ready_to_schedule"] is True
 
     slots = json.loads(_run("dispatch", "windows", oid, "--json"))
-    booking = _json("dispatch", "book", oid, "--day", slots[1]["day"], "--window",
-                    slots[1]["window"])
-    moved = _json("dispatch", "reschedule", str(booking["appointment_id"]), "--day",
-                  slots[0]["day"], "--window", slots[0]["window"])
+    booking = _json(
+        "dispatch", "book", oid, "--day", slots[1]["day"], "--window", slots[1]["window"]
+    )
+    moved = _json(
+        "dispatch",
+        "reschedule",
+        str(booking["appointment_id"]),
+        "--day",
+        slots[0]["day"],
+        "--window",
+        slots[0]["window"],
+    )
     assert moved["day"] == slots[0]["day"]
-    day = json.loads(_run("dispatch", "day", "--technician", str(moved["technician_id"]),
-                          "--date", str(moved["day"]), "--json"))
+    day = json.loads(
+        _run(
+            "dispatch",
+            "day",
+            "--technician",
+            str(moved["technician_id"]),
+            "--date",
+            str(moved["day"]),
+            "--json",
+        )
+    )
     assert [v["order_id"] for v in day] == [int(oid)]
 
     _json("tech", "assign-ont", oid)
@@ -84,8 +120,7 @@ def test_address_to_active_by_cli(cli_db: str) -> None:
     _json("tech", "arrive", oid)
     refused = runner.invoke(app, ["tech", "activate", oid, "--down", "290", "--up", "140"])
     assert refused.exit_code == 1 and "not confirmed" in str(refused.exception)
-    done = _json("tech", "activate", oid, "--down", "296", "--up", "149",
-                 "--confirm-installed")
+    done = _json("tech", "activate", oid, "--down", "296", "--up", "149", "--confirm-installed")
     assert done["customer_status"] == "ACTIVE"
     listed = json.loads(_run("order", "show", oid, "--json"))
     assert listed["status"] == "COMPLETED"

@@ -41,11 +41,18 @@ def test_proration_by_hand() -> None:
     assert prorate(Decimal("99.99"), 10, november) == Decimal("33.33")
     assert prorate(Decimal("99.99"), 30, november) == Decimal("99.99")
     assert split(Decimal("99.99"), 10, november) == (Decimal("33.33"), Decimal("66.66"))
-    upgrade = change_proration(old_price=Decimal("49.99"), new_price=Decimal("99.99"),
-                               effective=date(2026, 11, 21), cycle_day=1)
+    upgrade = change_proration(
+        old_price=Decimal("49.99"),
+        new_price=Decimal("99.99"),
+        effective=date(2026, 11, 21),
+        cycle_day=1,
+    )
     assert upgrade.days_left == 10
     assert (upgrade.credit_old, upgrade.charge_new, upgrade.net) == (
-        Decimal("16.66"), Decimal("33.33"), Decimal("16.67"))
+        Decimal("16.66"),
+        Decimal("33.33"),
+        Decimal("16.67"),
+    )
 
 
 @given(prices, days, cycle_days, st.integers(min_value=0, max_value=31))
@@ -71,8 +78,9 @@ def test_proration_of_every_day_sums_close_to_the_price(
 
 
 @given(prices, prices, days, cycle_days)
-def test_change_proration_is_consistent(old: Decimal, new: Decimal, on: date,
-                                        cycle_day: int) -> None:
+def test_change_proration_is_consistent(
+    old: Decimal, new: Decimal, on: date, cycle_day: int
+) -> None:
     p = change_proration(old_price=old, new_price=new, effective=on, cycle_day=cycle_day)
     assert 0 < p.days_left <= p.period.days
     assert p.effective in p.period
@@ -94,9 +102,11 @@ def test_early_termination_fee() -> None:
     ends = date(2027, 1, 15)
     fee = Decimal("150.00")
     assert early_termination_fee(fee, term_months=12, ends_on=ends, on=start) == fee
-    assert early_termination_fee(fee, term_months=12, ends_on=ends,
-                                 on=date(2026, 7, 15)) == Decimal("75.00")
-    assert early_termination_fee(fee, term_months=12, ends_on=ends,
-                                 on=ends - timedelta(days=3)) == Decimal("12.50")
+    assert early_termination_fee(
+        fee, term_months=12, ends_on=ends, on=date(2026, 7, 15)
+    ) == Decimal("75.00")
+    assert early_termination_fee(
+        fee, term_months=12, ends_on=ends, on=ends - timedelta(days=3)
+    ) == Decimal("12.50")
     assert early_termination_fee(fee, term_months=12, ends_on=ends, on=ends) == 0
     assert early_termination_fee(fee, term_months=0, ends_on=None, on=start) == 0

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from fiberdesk.domain.billing import EntryKind, HoldKind, InvoiceStatus, Standing
 from fiberdesk.domain.customers import NoteType, ServiceStatus
 from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
 from fiberdesk.domain.network import NapPortStatus
 from fiberdesk.domain.orders import AppointmentStatus, OrderStatus, OrderType
-from fiberdesk.domain.tickets import Team, TicketCategory, TicketPriority, TicketStatus
-from fiberdesk.domain.billing import EntryKind, HoldKind, InvoiceStatus, Standing
 from fiberdesk.domain.qualification import Decision, MatchStatus, QuoteStatus, Reason
 from fiberdesk.domain.signup import CreditOutcome, IdentityMethod, LeadTimeFlag
+from fiberdesk.domain.tickets import Team, TicketCategory, TicketPriority, TicketStatus
 from fiberdesk.domain.users import Role
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "domain"
