@@ -34,7 +34,7 @@ from fiberdesk.domain.network import NapPortStatus
 from fiberdesk.domain.orders import OrderStatus, OrderType
 from fiberdesk.domain.qualification import QUOTE_TRANSITIONS, Decision, QuoteStatus
 from fiberdesk.domain.users import Actor, Permission
-from fiberdesk.services import audit
+from fiberdesk.services import audit, messages
 from fiberdesk.services.contacts import normalise_email, normalise_phone
 
 #: the spec's Service Checklist, in order, as recorded on a NEW_INSTALL order
@@ -320,6 +320,30 @@ def create_order(
         entity_type="service_order",
         entity_id=order.id,
         after=audit.snapshot(order),
+    )
+    plan_row = session.get(Plan, quote.plan_id)
+    messages.queue(
+        session,
+        kind="order_confirmation",
+        key=f"order{order.id}",
+        customer=customer,
+        context={
+            "customer_name": customer.name,
+            "account_number": customer.account_number,
+            "order_number": order.id,
+            "service_address": customer.service_address,
+            "plan_name": plan_row.name if plan_row else "",
+            "monthly_total": str(quote.monthly_total),
+            "one_time_total": str(quote.one_time_total),
+            "next_steps": [
+                "identity",
+                "credit check",
+                "payment",
+                "contract",
+                "installation window",
+            ],
+            "survey_required": survey,
+        },
     )
     view = order_view(session, order)
     uow.commit()

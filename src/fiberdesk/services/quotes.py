@@ -34,7 +34,7 @@ from fiberdesk.domain.qualification import (
     QuoteStatus,
 )
 from fiberdesk.domain.users import Actor, Permission
-from fiberdesk.services import audit
+from fiberdesk.services import audit, messages
 from fiberdesk.services.contacts import normalise_email, normalise_phone
 from fiberdesk.services.qualification import (
     Qualification,
@@ -279,6 +279,30 @@ def create_quote(
         after=audit.snapshot(quote),
     )
     view = _view(session, quote)
+    if view.contact_email:
+        messages.queue(
+            session,
+            kind="quote",
+            key=quote.reference,
+            customer=None,
+            recipient=view.contact_email,
+            context={
+                "customer_name": view.contact_name or "there",
+                "quote_reference": view.reference,
+                "service_address": view.address,
+                "plan_name": view.plan_name,
+                "download_mbps": view.download_mbps,
+                "upload_mbps": view.upload_mbps,
+                "term": view.term_code,
+                "monthly_total": str(view.monthly_total),
+                "monthly_total_after_promotion": str(view.monthly_total_after_promotion)
+                if view.monthly_total_after_promotion
+                else None,
+                "one_time_total": str(view.one_time_total),
+                "valid_until": view.expires_at.date().isoformat(),
+                "notes": view.notes,
+            },
+        )
     uow.commit()
     return view
 
