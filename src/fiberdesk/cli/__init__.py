@@ -17,6 +17,7 @@ from fiberdesk.cli import (
     premises,
     qualification,
     serve,
+    troubleshooting,
     users,
 )
 from fiberdesk.cli.common import err_console
@@ -40,6 +41,7 @@ app.add_typer(field.dispatch_app, name="dispatch")
 app.add_typer(field.tech_app, name="tech")
 app.add_typer(field.inventory_app, name="inventory")
 app.add_typer(billing.billing_app, name="billing")
+app.add_typer(troubleshooting.flow_app, name="flow")
 app.add_typer(changes.change_app, name="change")
 app.add_typer(changes.relocate_app, name="relocate")
 app.command("suspend")(changes.suspend)
@@ -66,6 +68,13 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {exc.reason}", highlight=False)
         sys.exit(EXIT_REFUSED)
     except OperationalError as exc:
+        if "no such table" in str(exc):
+            err_console.print(
+                f"[bold red]error: database schema problem:[/] {_first_line(exc)} "
+                "(run `fiberdesk db upgrade`)",
+                highlight=False,
+            )
+            sys.exit(EXIT_DATABASE)
         err_console.print(
             f"[bold red]error: database unreachable:[/] {_first_line(exc)}", highlight=False
         )

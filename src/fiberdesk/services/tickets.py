@@ -334,9 +334,17 @@ def update_ticket(
 
 
 def resolve(
-    session: Session, ticket: Ticket, *, actor: Actor, code: str, text: str, now: datetime
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Actor,
+    code: str,
+    text: str,
+    now: datetime,
+    settings: TicketSettings = DEFAULT_TICKET_SETTINGS,
 ) -> None:
-    """Resolve within an open transaction (the troubleshooting engine uses this too)."""
+    """Resolve within an open transaction (the troubleshooting engine uses this too); the
+    customer is told."""
     if not code.strip() or not text.strip():
         raise InvalidInput("a resolution code and text are required", field="resolution")
     TICKET_TRANSITIONS.check(ticket.status, TicketStatus.RESOLVED)
@@ -354,6 +362,13 @@ def resolve(
         text=f"{ticket.resolution_code}: {text.strip()}",
         at=now,
     )
+    _notify(
+        session,
+        ticket,
+        "ticket_resolved",
+        company_name=settings.company_name,
+        support_phone=settings.support_phone,
+    )
 
 
 def resolve_ticket(
@@ -370,13 +385,8 @@ def resolve_ticket(
     session = uow.session
     ticket = get_ticket(session, ticket_id, for_update=True)
     before = audit.snapshot(ticket, exclude=frozenset({"transcript"}))
-    resolve(session, ticket, actor=actor, code=code, text=text, now=now or utcnow())
-    _notify(
-        session,
-        ticket,
-        "ticket_resolved",
-        company_name=settings.company_name,
-        support_phone=settings.support_phone,
+    resolve(
+        session, ticket, actor=actor, code=code, text=text, now=now or utcnow(), settings=settings
     )
     audit.record(
         session,

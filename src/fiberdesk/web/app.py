@@ -22,6 +22,7 @@ from fiberdesk.web.api import (
     qualification,
     quotes,
     tickets,
+    troubleshooting,
     waitlist,
 )
 from fiberdesk.web.ratelimit import RateLimiter
@@ -53,6 +54,7 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         orders.router,
         appointments.router,
         tickets.router,
+        troubleshooting.router,
         billing.router,
         changes.router,
         public.router,
