@@ -7,6 +7,7 @@ import uvicorn
 
 from fiberdesk.cli.common import console, get_app
 from fiberdesk.db import migrate
+from fiberdesk.messages import default_templates
 
 
 def serve(
@@ -17,6 +18,8 @@ def serve(
     """Run the web console and the REST API."""
     app = get_app()
     migrate.require_migrated(app.engine)
+    default_templates()  # a broken message template stops start-up, not a send
+
     host = host or app.settings.host
     port = port or app.settings.port
     console.print(f"fiberdesk on http://{host}:{port}  (API docs at /docs)")
