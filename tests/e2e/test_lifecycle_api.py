@@ -275,3 +275,64 @@ def test_refusals_are_recorded_and_change_nothing(
     assert r.status_code == 422
     order = client.get(url, headers=csr).json()
     assert order["status"] == "OPEN" and order["steps"][-1]["step"] == "schedule"
+
+
+def test_mac_in_use_and_unregistered_ont_are_refused(
+    fd: Fiberdesk, client: TestClient, world: QualificationWorld
+) -> None:
+    staff = make_field_staff(fd)
+    csr = _h(make_token(fd, Role.CSR))
+    r = client.post(
+        "/api/v1/inventory",
+        headers=csr,
+        json=[{"serial": "ZTEG00000001", "mac": "00:1A:2B:00:00:00"}],
+    )
+    assert r.status_code == 403, "a CSR may not receive stock"
+    admin = _h(make_token(fd, Role.ADMIN))
+    r = client.post(
+        "/api/v1/inventory",
+        headers=admin,
+        json=[{"serial": "ZTEG00000001", "mac": "00:1A:2B:00:00:00"}],
+    )
+    assert r.status_code == 409 and "already in use" in r.json()["detail"]
+    order_id = _sign_up(client, csr, world.premises["serviceable"])
+    url = f"/api/v1/orders/{order_id}"
+    for step, body in (
+        (
+            "identity",
+            {"method": "PHOTO_ID", "document_type": "passport", "document_number": "X1234567"},
+        ),
+        ("credit-check", {"date_of_birth": "1980-01-01", "ssn_last4": "1111"}),
+        ("payment-method", {"token": _card(client, csr)}),
+        ("contract", {"accepted_name": "Robin Fiber", "channel": "console"}),
+    ):
+        assert client.post(f"{url}/{step}", headers=csr, json=body).status_code == 200
+    slot = client.get(f"{url}/windows", headers=csr).json()[0]
+    client.post(
+        f"{url}/appointments", headers=csr, json={"day": slot["day"], "window": slot["window"]}
+    )
+    r = client.post(
+        f"{url}/equipment",
+        headers=csr,
+        json={"serial": staff.serials[1], "mac": "00:1A:2B:00:00:00"},
+    )
+    assert r.status_code == 409 and "already in use" in r.json()["detail"]
+    assert (
+        client.post(f"{url}/equipment", headers=csr, json={"serial": staff.serials[1]}).status_code
+        == 200
+    )
+    client.post(f"{url}/arrive", headers=csr)
+    # not provisioned on the OLT: activation refused, recorded, nothing else changed
+    r = client.post(
+        f"{url}/activate",
+        headers=csr,
+        json={"physical_confirmed": True, "download_mbps": "990", "upload_mbps": "495"},
+    )
+    assert r.status_code == 409 and "provisioned" in r.json()["detail"]
+    order = client.get(url, headers=csr).json()
+    assert order["customer_status"] == "INSTALLING"
+    assert order["steps"][-1] == {
+        **order["steps"][-1],
+        "step": "ont_registration",
+        "outcome": "refused",
+    }
