@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     ont_non_return_fee: Decimal = Decimal("150.00")
     router_non_return_fee: Decimal = Decimal("100.00")
 
+    # outages: an element is dark when at least max(min_onts, min_share of its ONTs) lose
+    # signal within the window; a PON port or OLT needs min_children dark children
+    outage_window_minutes: float = 5
+    outage_min_share: float = 0.6
+    outage_min_onts: int = 3
+    outage_min_children: int = 2
+    outage_lookback_hours: float = 24
+    #: estimated resolution by kind (and scope), hours
+    outage_eta_hours: str = "FIBER=4,POWER=2,FIBER:PON_PORT=6,FIBER:OLT=8"
+    #: resolve an outage (and tell its customers) once all its alarms have cleared
+    outage_auto_resolve: bool = True
+
     # tickets: resolution target and alert, hours, per priority
     ticket_sla_hours: str = "CRITICAL=4/8,HIGH=12/24,NORMAL=24/48,LOW=72/120"
 

@@ -11,6 +11,7 @@ from fiberdesk.domain.customers import NoteType, ServiceStatus
 from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
 from fiberdesk.domain.network import NapPortStatus
 from fiberdesk.domain.orders import AppointmentStatus, OrderStatus, OrderType
+from fiberdesk.domain.outages import OutageKind, OutageStatus, Scope
 from fiberdesk.domain.qualification import Decision, MatchStatus, QuoteStatus, Reason
 from fiberdesk.domain.signup import CreditOutcome, IdentityMethod, LeadTimeFlag
 from fiberdesk.domain.tickets import Team, TicketCategory, TicketPriority, TicketStatus
@@ -43,6 +44,9 @@ PAGES = [
     ("billing.md", InvoiceStatus),
     ("billing.md", Standing),
     ("billing.md", HoldKind),
+    ("outages.md", OutageStatus),
+    ("outages.md", OutageKind),
+    ("outages.md", Scope),
 ]
 
 

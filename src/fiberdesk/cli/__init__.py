@@ -13,6 +13,7 @@ from fiberdesk.cli import (
     db,
     demo,
     field,
+    noc,
     orders,
     premises,
     qualification,
@@ -44,6 +45,7 @@ app.add_typer(field.inventory_app, name="inventory")
 app.add_typer(billing.billing_app, name="billing")
 app.add_typer(troubleshooting.flow_app, name="flow")
 app.add_typer(templates.template_app, name="template")
+app.add_typer(noc.noc_app, name="noc")
 app.add_typer(changes.change_app, name="change")
 app.add_typer(changes.relocate_app, name="relocate")
 app.command("suspend")(changes.suspend)
