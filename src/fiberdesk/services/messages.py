@@ -7,6 +7,8 @@ message unique per cause, so a retried action never queues it twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +27,20 @@ ESSENTIAL_KINDS = frozenset(
     }
 )
 
+#: idempotency keys looked up per statement by ``queue_many``
+_CHUNK = 5000
+
+
+def _recipient(customer: Customer | None, channel: str, recipient: str | None) -> str | None:
+    """The address given, else the customer's for the channel (e-mail, else phone)."""
+    return recipient or (
+        (customer.email if channel == "email" else customer.phone) if customer else None
+    )
+
+
+def _idempotency_key(kind: str, key: str, channel: str) -> str:
+    return f"{kind}:{key}:{channel}"
+
 
 def queue(
     session: Session,
@@ -38,12 +54,10 @@ def queue(
 ) -> OutboxMessage | None:
     """Queue one message unless one with the same key exists; returns it (or None when
     there is nobody to send it to)."""
-    to = recipient or (
-        (customer.email if channel == "email" else customer.phone) if customer else None
-    )
+    to = _recipient(customer, channel, recipient)
     if not to:
         return None
-    idempotency_key = f"{kind}:{key}:{channel}"
+    idempotency_key = _idempotency_key(kind, key, channel)
     existing = session.scalar(
         sa.select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )
@@ -59,3 +73,57 @@ def queue(
     )
     session.add(message)
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """One message for ``queue_many``: ``queue``'s arguments."""
+
+    kind: str
+    key: str
+    customer: Customer | None
+    context: dict[str, Any]
+    channel: str = "email"
+    recipient: str | None = None
+
+
+def queue_many(session: Session, messages: Sequence[NewMessage]) -> list[str | None]:
+    """``queue`` for many messages at once: the same rows with the same idempotency keys, but
+    one lookup of the keys already queued (per 5000 keys) and one insert, not a round trip
+    per message. A key given twice is queued once, with its first message, as ``queue``
+    would do. Returns each message's idempotency key, or None where there is nobody to send
+    it to."""
+    keys: list[str | None] = []
+    wanted: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        to = _recipient(m.customer, m.channel, m.recipient)
+        if not to:
+            keys.append(None)
+            continue
+        idempotency_key = _idempotency_key(m.kind, m.key, m.channel)
+        keys.append(idempotency_key)
+        wanted.setdefault(
+            idempotency_key,
+            {
+                "kind": m.kind,
+                "channel": m.channel,
+                "customer_id": m.customer.id if m.customer else None,
+                "recipient": to,
+                "context": m.context,
+                "idempotency_key": idempotency_key,
+            },
+        )
+    ordered = sorted(wanted)
+    queued: set[str] = set()
+    for start in range(0, len(ordered), _CHUNK):
+        queued.update(
+            session.scalars(
+                sa.select(OutboxMessage.idempotency_key).where(
+                    OutboxMessage.idempotency_key.in_(ordered[start : start + _CHUNK])
+                )
+            )
+        )
+    rows = [row for k, row in wanted.items() if k not in queued]
+    if rows:  # one executemany (batched by the driver), not a flush of one object per row
+        session.execute(sa.insert(OutboxMessage), rows)
+    return keys
