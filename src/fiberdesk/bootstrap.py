@@ -23,6 +23,7 @@ from fiberdesk.domain.tickets import parse_sla
 from fiberdesk.services.billing import BillingSettings
 from fiberdesk.services.disconnect import ReturnSettings
 from fiberdesk.services.holds import HoldSettings
+from fiberdesk.services.kpis import KpiSettings, kpi_settings_from
 from fiberdesk.services.quotes import QuoteSettings
 from fiberdesk.services.scheduling import SchedulingSettings
 from fiberdesk.services.tickets import TicketSettings
@@ -89,6 +90,7 @@ class Fiberdesk:
             sla_hours=parse_sla(s.ticket_sla_hours),
             company_name=s.company_name,
             support_phone=s.support_phone,
+            surveys=self.kpi_settings,
         )
 
     @property
@@ -132,6 +134,10 @@ class Fiberdesk:
             company_name=s.company_name,
             support_phone=s.support_phone,
         )
+
+    @property
+    def kpi_settings(self) -> KpiSettings:
+        return kpi_settings_from(self.settings)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     # tickets: resolution target and alert, hours, per priority
     ticket_sla_hours: str = "CRITICAL=4/8,HIGH=12/24,NORMAL=24/48,LOW=72/120"
 
+    # KPIs and surveys: "csat=4.6/4.2,churn=1.5/2.5" overrides a metric's target/alert
+    kpi_thresholds: str = ""
+    kpi_alert_window_days: int = 30
+    survey_link_days: int = 14
+    #: the address customers' links point at; empty means http://{host}:{port}
+    public_base_url: str = ""
+
     # public pages
     public_rate_limit_per_minute: int = 30
 

@@ -195,7 +195,12 @@ def test_address_to_active(fd: Fiberdesk, client: TestClient, world: Qualificati
         )
         assert ont is not None and ont.status.value == "INSTALLED"
         kinds = set(uow.session.scalars(sa.select(OutboxMessage.kind)))
-        assert {"installation_confirmation", "technician_on_the_way", "welcome"} <= kinds
+        assert {
+            "installation_confirmation",
+            "technician_on_the_way",
+            "welcome",
+            "satisfaction_survey",
+        } <= kinds
         actions = set(uow.session.scalars(sa.select(AuditEntry.action)))
         assert {
             "order.create",

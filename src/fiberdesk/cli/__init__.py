@@ -13,6 +13,7 @@ from fiberdesk.cli import (
     db,
     demo,
     field,
+    kpi,
     noc,
     orders,
     premises,
@@ -52,6 +53,7 @@ app.command("suspend")(changes.suspend)
 app.command("resume")(changes.resume)
 app.command("disconnect")(changes.disconnect_cmd)
 app.command("qualify")(qualification.qualify)
+app.command("kpi")(kpi.kpi)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

@@ -237,6 +237,7 @@ def activate(
             min_share=Decimal(str(app.settings.speed_test_min_share)),
             company_name=app.settings.company_name,
             support_phone=app.settings.support_phone,
+            surveys=app.kpi_settings,
         ),
         json_out,
     )

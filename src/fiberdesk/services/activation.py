@@ -45,6 +45,7 @@ from fiberdesk.domain.orders import (
 from fiberdesk.domain.signup import lead_time_flag
 from fiberdesk.domain.users import Actor, Permission
 from fiberdesk.services import audit, billing, messages
+from fiberdesk.services.kpis import KpiSettings
 from fiberdesk.services.orders import (
     OrderView,
     check_off,
@@ -54,6 +55,7 @@ from fiberdesk.services.orders import (
     record_step,
     refuse,
 )
+from fiberdesk.services.surveys import send_installation_survey
 
 MAX_SPEED_MBPS = 100_000
 
@@ -203,6 +205,7 @@ def activate(
     company_name: str,
     support_phone: str,
     now: datetime | None = None,
+    surveys: KpiSettings | None = None,
 ) -> OrderView:
     """Activate a new installation. Every check that fails is refused with its reason and
     recorded on the order; nothing else changes until every check passes."""
@@ -271,6 +274,9 @@ def activate(
             support_phone=support_phone,
             plan=plan,
         )
+        if surveys is not None:
+            order = get_order(uow.session, order_id)
+            send_installation_survey(uow.session, order, surveys, now=now)
         uow.commit()
     return view
 

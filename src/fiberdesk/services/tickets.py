@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from fiberdesk.domain.users import Actor, Permission
 from fiberdesk.services import audit, messages
 from fiberdesk.services.diagnostics import outages_on_path, path_of
 from fiberdesk.services.orders import get_customer
+
+if TYPE_CHECKING:
+    from fiberdesk.services.kpis import KpiSettings
 
 MAX_TEXT = 10_000
 OPEN_STATUSES = (
@@ -191,6 +194,8 @@ class TicketSettings:
     sla_hours: dict[TicketPriority, tuple[int, int]]
     company_name: str = "fiberdesk"
     support_phone: str = ""
+    #: when set, a resolved ticket sends the customer a satisfaction survey
+    surveys: KpiSettings | None = None
 
 
 DEFAULT_TICKET_SETTINGS = TicketSettings(dict(DEFAULT_SLA_HOURS))
@@ -369,6 +374,10 @@ def resolve(
         company_name=settings.company_name,
         support_phone=settings.support_phone,
     )
+    if settings.surveys is not None:
+        from fiberdesk.services.surveys import send_ticket_survey
+
+        send_ticket_survey(session, ticket, settings.surveys, now=now)
 
 
 def resolve_ticket(

@@ -17,6 +17,7 @@ from fiberdesk.web.api import (
     changes,
     customers,
     dev,
+    kpis,
     network,
     orders,
     outages,
@@ -28,7 +29,9 @@ from fiberdesk.web.api import (
     waitlist,
 )
 from fiberdesk.web.ratelimit import RateLimiter
+from fiberdesk.web.ui import kpis as kpi_pages
 from fiberdesk.web.ui import public
+from fiberdesk.web.ui import surveys as survey_pages
 
 
 def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
@@ -59,6 +62,10 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         troubleshooting.router,
         templates.router,
         outages.router,
+        kpis.router,
+        kpis.metrics_router,
+        kpi_pages.router,
+        survey_pages.router,
         billing.router,
         changes.router,
         public.router,

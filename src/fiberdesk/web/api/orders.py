@@ -350,6 +350,7 @@ def activate(order_id: int, body: ActivateIn, actor: ApiActor, app: App) -> Orde
             min_share=Decimal(str(app.settings.speed_test_min_share)),
             company_name=app.settings.company_name,
             support_phone=app.settings.support_phone,
+            surveys=app.kpi_settings,
         )
     )
 

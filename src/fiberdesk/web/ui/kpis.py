@@ -1,0 +1,153 @@
+"""The KPI dashboard (/kpis): a card per KPI with its value, target, alert threshold and
+status colour, and its six-month trend drawn as SVG by the server (no JavaScript).
+
+Console sign-in does not exist yet: ``page_actor`` is the one place that says who is
+looking. For now it accepts the API bearer token (``Authorization: Bearer <token>``); when
+console sessions arrive, swap its body for the session lookup and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from fiberdesk.bootstrap import Fiberdesk
+from fiberdesk.db.base import utcnow
+from fiberdesk.domain.errors import InvalidInput
+from fiberdesk.domain.kpis import TEAMS, KpiDefinition, Metric, TrendPoint, to_csv
+from fiberdesk.domain.users import Actor
+from fiberdesk.services import kpis
+from fiberdesk.web.api.kpis import kpi_settings
+from fiberdesk.web.charts import line_chart
+from fiberdesk.web.deps import api_actor, get_app
+from fiberdesk.web.render import render
+
+router = APIRouter(tags=["console"], include_in_schema=False)
+TREND_MONTHS = 6
+#: the top of the chart's scale where the unit has one
+CEILINGS = {"/5": 5.0, "%": 100.0}
+
+
+def page_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
+    """Who is looking at a console page. Until console sign-in exists this is the API
+    token's user (``Authorization: Bearer <token>``); replace it with the session lookup."""
+    return actor
+
+
+def _bound(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} is not a date (YYYY-MM-DD)", field=name) from None
+
+
+def _chart(metric: Metric, points: list[TrendPoint], d: KpiDefinition) -> Markup:
+    labels = [(f"{p.month:%b}" if p.month.month != 1 else f"{p.month:%b %y}") for p in points]
+    return line_chart(
+        [(label, p.value) for label, p in zip(labels, points, strict=True)],
+        title=f"{d.label}, last {len(points)} months",
+        unit=d.unit,
+        target=d.target,
+        alert=d.alert,
+        chart_id=f"trend-{metric.value}",
+        ceiling=CEILINGS.get(d.unit),
+    )
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def dashboard(
+    app: Annotated[Fiberdesk, Depends(get_app)],
+    actor: Annotated[Actor, Depends(page_actor)],
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
+    team: Annotated[str | None, Query(max_length=12)] = None,
+    area: Annotated[str | None, Query(max_length=5)] = None,
+) -> HTMLResponse:
+    settings = kpi_settings(app)
+    today = utcnow().date()
+    form = {"start": start or "", "end": end or "", "team": team or "", "area": area or ""}
+    cards: list[dict[str, Any]] = []
+    error = None
+    try:
+        begin, finish = kpis.day_period(_bound(start, "start"), _bound(end, "end"), today=today)
+        now = min(finish, utcnow())
+        with app.uow(write=False) as uow:
+            values = kpis.compute(
+                uow,
+                actor=actor,
+                start=begin,
+                end=finish,
+                team=team or None,
+                area=area or None,
+                definitions=settings.definitions,
+            )
+            by_metric = kpis.trends(
+                uow,
+                actor=actor,
+                months=TREND_MONTHS,
+                now=now,
+                team=team or None,
+                area=area or None,
+                definitions=settings.definitions,
+            )
+        cards = [
+            {
+                "kpi": v,
+                "d": v.definition,
+                "chart": _chart(v.metric, by_metric[v.metric], v.definition),
+            }
+            for v in values
+        ]
+    except InvalidInput as exc:
+        error, begin, finish = exc.reason, None, None
+    return render(
+        "kpis.html",
+        status_code=422 if error else 200,
+        company=app.settings.company_name,
+        cards=cards,
+        error=error,
+        form=form,
+        teams=TEAMS,
+        begin=begin,
+        last_day=(finish - timedelta(days=1)) if finish else None,
+        months=TREND_MONTHS,
+        query=urlencode({k: v for k, v in form.items() if v}),
+    )
+
+
+@router.get("/kpis/export.csv")
+def dashboard_csv(
+    app: Annotated[Fiberdesk, Depends(get_app)],
+    actor: Annotated[Actor, Depends(page_actor)],
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
+    team: Annotated[str | None, Query(max_length=12)] = None,
+    area: Annotated[str | None, Query(max_length=5)] = None,
+) -> Response:
+    """The dashboard's KPIs as CSV (the same columns as /api/v1/kpis/export.csv)."""
+    begin, finish = kpis.day_period(
+        _bound(start, "start"), _bound(end, "end"), today=utcnow().date()
+    )
+    with app.uow(write=False) as uow:
+        values = kpis.compute(
+            uow,
+            actor=actor,
+            start=begin,
+            end=finish,
+            team=team or None,
+            area=area or None,
+            definitions=kpi_settings(app).definitions,
+        )
+    name = f"kpis-{begin:%Y-%m-%d}-to-{finish - timedelta(days=1):%Y-%m-%d}.csv"
+    return Response(
+        to_csv(values),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
