@@ -27,7 +27,7 @@ def test_the_kpi_benchmark_at_a_tiny_size(empty_database_url: str) -> None:
         "compute_cold_s",
         "compute_warm_s",
         "baseline_count_s",
-        "indexed_compute_s",
+        "unindexed_compute_s",
         "dashboard_trends_s",
         "prometheus_s",
         "compute_area_s",
