@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -181,7 +181,7 @@ def _lines(
     price: Decimal,
     period: Period,
     start: date,
-    account: BillingAccount,
+    account: BillingAccount | sa.Row[Any],
     vacation: bool,
     settings: BillingSettings,
 ) -> list[dict[str, Any]]:
@@ -249,8 +249,21 @@ def run_billing(
     actor.require(Permission.BILLING_WRITE)
     session = uow.session
     result = RunResult(on)
+    # Plain columns, not ORM objects: no identity map of every due account, and nothing
+    # for the ORM to synchronise when billed_through moves on below.
     query = (
-        sa.select(BillingAccount, Customer.status, Plan.name, Plan.monthly_price)
+        sa.select(
+            BillingAccount.id,
+            BillingAccount.customer_id,
+            BillingAccount.cycle_day,
+            BillingAccount.billed_through,
+            BillingAccount.term_discount,
+            BillingAccount.promotion_code,
+            BillingAccount.promotion_discount,
+            BillingAccount.promotion_ends_on,
+            Plan.name,
+            Plan.monthly_price,
+        )
         .join(Customer, BillingAccount.customer_id == Customer.id)
         .join(Plan, Customer.plan_id == Plan.id)
         .where(
@@ -290,6 +303,23 @@ def run_billing(
     return result
 
 
+_INVOICES = cast(sa.Table, Invoice.__table__)
+_ENTRIES = cast(sa.Table, LedgerEntry.__table__)
+_ACCOUNTS = cast(sa.Table, BillingAccount.__table__)
+_SET_INVOICE = (
+    sa.update(_ENTRIES)
+    .where(_ENTRIES.c.id == sa.bindparam("e_id"))
+    .values(invoice_id=sa.bindparam("e_invoice"))
+)
+#: one statement per new billed_through date (a monthly run has at most a few dozen),
+#: the ids inlined as integer literals rather than thousands of bound parameters
+_ADVANCE = (
+    sa.update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id.in_(sa.bindparam("ids", expanding=True, literal_execute=True)))
+    .values(billed_through=sa.bindparam("through"))
+)
+
+
 def _bill_batch(
     session: Session,
     rows: Sequence[Any],
@@ -299,40 +329,56 @@ def _bill_batch(
     actor: Actor,
     result: RunResult,
 ) -> None:
-    accounts = {row[0].id: row for row in rows}
+    # The rows are in id order: the queries below select the batch's id range (an index
+    # range scan with two parameters, where IN lists of thousands of ids cost more to
+    # send and parse than to run) and keep the batch's own rows.
+    accounts = {row.id: row for row in rows}
+    low, high = rows[0].id, rows[-1].id
     periods: dict[int, tuple[Period, date]] = {}
-    for account, *_ in rows:
-        assert account.billed_through is not None
-        start = account.billed_through
-        periods[account.id] = (cycle_of(start, account.cycle_day), start)
+    for row in rows:
+        assert row.billed_through is not None
+        start = row.billed_through
+        periods[row.id] = (cycle_of(start, row.cycle_day), start)
+    starts = [start for _, start in periods.values()]
     done = set(
         session.execute(
             sa.select(Invoice.account_id, Invoice.period_start).where(
-                Invoice.account_id.in_(list(accounts)), Invoice.kind == "REGULAR"
+                Invoice.account_id.between(low, high),
+                Invoice.period_start.between(min(starts), max(starts)),
+                Invoice.kind == "REGULAR",
             )
         )
     )
-    unbilled: dict[int, list[LedgerEntry]] = {}
-    for entry in session.scalars(
-        sa.select(LedgerEntry).where(
-            LedgerEntry.account_id.in_(list(accounts)),
+    unbilled: dict[int, list[Any]] = {}
+    for entry in session.execute(
+        sa.select(
+            LedgerEntry.id,
+            LedgerEntry.account_id,
+            LedgerEntry.amount,
+            LedgerEntry.description,
+            LedgerEntry.effective_on,
+        )
+        .where(
+            LedgerEntry.account_id.between(low, high),
             LedgerEntry.invoice_id.is_(None),
             LedgerEntry.kind.in_([EntryKind.CHARGE, EntryKind.CREDIT, EntryKind.ADJUSTMENT]),
         )
+        .order_by(LedgerEntry.id)
     ):
-        unbilled.setdefault(entry.account_id, []).append(entry)
+        if entry.account_id in accounts:
+            unbilled.setdefault(entry.account_id, []).append(entry)
     invoices: list[dict[str, Any]] = []
     pending: list[tuple[int, list[dict[str, Any]], Period]] = []
-    advance: list[dict[str, Any]] = []
+    advance: dict[date, list[int]] = {}
     for account_id, (period, start) in periods.items():
-        account, _status, plan_name, price = accounts[account_id]
-        advance.append({"id": account_id, "billed_through": period.end})
+        account = accounts[account_id]
+        advance.setdefault(period.end, []).append(account_id)
         if (account_id, start) in done:
             result.already_invoiced += 1
             continue
         lines = _lines(
-            plan_name=plan_name,
-            price=price,
+            plan_name=account.name,
+            price=account.monthly_price,
             period=period,
             start=start,
             account=account,
@@ -366,6 +412,7 @@ def _bill_batch(
                 "total": subtotal + tax,
                 "status": InvoiceStatus.OPEN,
                 "kind": "REGULAR",
+                "paid_at": None,
                 "lines": [{**ln, "amount": str(ln["amount"])} for ln in lines]
                 + [
                     {
@@ -379,52 +426,55 @@ def _bill_batch(
         )
         pending.append((account_id, lines, period))
     if invoices:
-        ids = session.execute(
-            sa.insert(Invoice).returning(Invoice.id, Invoice.account_id), invoices
-        ).all()
-        by_account = {account_id: invoice_id for invoice_id, account_id in ids}
+        # A plain executemany, then the new ids read back by (account, period start), the
+        # unique key: RETURNING would make it a multi-row VALUES statement of thousands of
+        # parameters that the driver parses page by page.
+        session.execute(sa.insert(_INVOICES), invoices)
+        issued = {(invoice["account_id"], invoice["period_start"]) for invoice in invoices}
+        by_account = {
+            account_id: invoice_id
+            for invoice_id, account_id, period_start in session.execute(
+                sa.select(Invoice.id, Invoice.account_id, Invoice.period_start).where(
+                    Invoice.account_id.between(low, high),
+                    Invoice.period_start.between(min(starts), max(starts)),
+                )
+            )
+            if (account_id, period_start) in issued
+        }
         entries: list[dict[str, Any]] = []
         billed_updates: list[dict[str, Any]] = []
+        now = utcnow()
         for (account_id, lines, _period), invoice in zip(pending, invoices, strict=True):
             invoice_id = by_account[account_id]
             start = invoice["period_start"]
-            for n, ln in enumerate(lines):
+            recurring = invoice["tax"]
+            for ln in lines:
                 if "entry_id" in ln:
-                    billed_updates.append({"id": ln["entry_id"], "invoice_id": invoice_id})
-                    continue
-                entries.append(
-                    {
-                        "account_id": account_id,
-                        "kind": EntryKind.CHARGE if ln["amount"] >= 0 else EntryKind.CREDIT,
-                        "amount": ln["amount"],
-                        "description": ln["description"][:200],
-                        "invoice_id": invoice_id,
-                        "reference": f"inv:{account_id}:{start}:{n}",
-                        "effective_on": start,
-                        "created_by": actor.name,
-                    }
-                )
-            if invoice["tax"]:
-                entries.append(
-                    {
-                        "account_id": account_id,
-                        "kind": EntryKind.CHARGE,
-                        "amount": invoice["tax"],
-                        "description": "Tax",
-                        "invoice_id": invoice_id,
-                        "reference": f"inv:{account_id}:{start}:tax",
-                        "effective_on": start,
-                        "created_by": actor.name,
-                    }
-                )
+                    billed_updates.append({"e_id": ln["entry_id"], "e_invoice": invoice_id})
+                else:
+                    recurring += ln["amount"]
+            entries.append(
+                {
+                    "account_id": account_id,
+                    "kind": EntryKind.CHARGE if recurring >= 0 else EntryKind.CREDIT,
+                    "amount": recurring,
+                    "description": f"Invoice {invoice['number']}: service, discounts and tax",
+                    "invoice_id": invoice_id,
+                    "reference": f"inv:{account_id}:{start}",
+                    "effective_on": start,
+                    "created_by": actor.name,
+                    "created_at": now,
+                }
+            )
             result.total_billed += invoice["total"]
             result.invoice_ids.append(invoice_id)
         if entries:
-            session.execute(sa.insert(LedgerEntry), entries)
+            session.execute(sa.insert(_ENTRIES), entries)
         if billed_updates:
-            session.execute(sa.update(LedgerEntry), billed_updates)
+            session.execute(_SET_INVOICE, billed_updates)
         result.invoices_issued += len(invoices)
-    session.execute(sa.update(BillingAccount), advance)
+    for through, ids in advance.items():
+        session.execute(_ADVANCE, {"ids": ids, "through": through})
 
 
 @dataclass(frozen=True, slots=True)
