@@ -7,10 +7,7 @@ Create Date: 2026-11-28 05:59:18.026500
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-
-import fiberdesk.db.base
 
 revision: str = "0009"
 down_revision: str | None = "0008"
