@@ -144,3 +144,23 @@ def test_cli(fd: Fiberdesk, cli_db: str, active: ActiveCustomers) -> None:
     assert out["customer_id"] == int(cid)
     bad = runner.invoke(cli, ["disconnect", cid, "--reason", "price", "--yes"])
     assert bad.exit_code != 0 and "already closed" in str(bad.exception)
+
+
+def test_daily_cli_jobs(fd: Fiberdesk, cli_db: str, active: ActiveCustomers) -> None:
+    runner = CliRunner()
+    cid = active.customer_ids[0]
+    open_billing(fd, cid, on=date.today())
+    r = runner.invoke(
+        cli, ["suspend", str(cid), "--until", (date.today() + timedelta(days=8)).isoformat()]
+    )
+    assert r.exit_code == 0, r.output
+    early = runner.invoke(cli, ["billing", "holds-due", "--json"])
+    assert early.exit_code == 0 and json.loads(early.output)["resumed"] == 0
+    due = runner.invoke(
+        cli,
+        ["billing", "holds-due", "--json", "--on", (date.today() + timedelta(days=8)).isoformat()],
+    )
+    assert json.loads(due.output)["resumed"] == 1
+    used = runner.invoke(cli, ["billing", "usage", "--json"])
+    assert used.exit_code == 0, used.output
+    assert json.loads(used.output)["collected"] == len(active.customer_ids)

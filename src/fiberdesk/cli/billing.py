@@ -200,3 +200,32 @@ def returns(on: str | None = typer.Option(None, "--on"), json_out: bool = JSON) 
         print_json(result)
     else:
         console.print(f"returns: {result.reminders} reminders, {result.fees} fees charged")
+
+
+@billing_app.command("holds-due")
+def holds_due(on: str | None = typer.Option(None, "--on"), json_out: bool = JSON) -> None:
+    """Resume every vacation hold whose end has come (run it daily)."""
+    app = get_app()
+    n = holds.end_due_holds(
+        app.uow, actor=cli_actor(), network=app.network, on=_day(on), settings=app.hold_settings
+    )
+    if json_out:
+        print_json({"resumed": n})
+    else:
+        console.print(f"{n} vacation holds ended, service resumed")
+
+
+@billing_app.command("usage")
+def usage(
+    on: str | None = typer.Option(None, "--on", help="the day to record (default today)"),
+    json_out: bool = JSON,
+) -> None:
+    """Record each active customer's traffic for a day from the ONT counters (run daily)."""
+    from fiberdesk.services.usage import collect_daily_usage
+
+    app = get_app()
+    summary = collect_daily_usage(app.uow, network=app.network, day=_day(on))
+    if json_out:
+        print_json(summary)
+    else:
+        console.print(f"usage recorded: {summary}")
