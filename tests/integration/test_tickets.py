@@ -155,3 +155,25 @@ def test_diagnostics(fd: Fiberdesk, active: ActiveCustomers) -> None:
         diagnostics.run_diagnostics(
             fd.uow, actor=SYSTEM_ACTOR, customer_id=no_ont, network=fd.network
         )
+
+
+def test_diagnostics_reports_the_billing_balance(fd: Fiberdesk, active: ActiveCustomers) -> None:
+    from datetime import date
+
+    from fiberdesk.services import billing as billing_service
+    from tests.factories import open_billing
+
+    cid = active.customer_ids[0]
+    before = diagnostics.run_diagnostics(
+        fd.uow, actor=SYSTEM_ACTOR, customer_id=cid, network=fd.network, ping=False
+    )
+    assert before.balance is None and before.standing is None
+    open_billing(fd, cid, on=date.today())
+    with fd.uow() as uow:
+        billing_service.run_billing(
+            uow, actor=SYSTEM_ACTOR, on=date.today(), settings=fd.billing_settings
+        )
+    d = diagnostics.run_diagnostics(
+        fd.uow, actor=SYSTEM_ACTOR, customer_id=cid, network=fd.network, ping=False
+    )
+    assert d.balance is not None and d.balance > 0 and d.standing == "CURRENT"

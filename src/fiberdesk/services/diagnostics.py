@@ -137,9 +137,24 @@ class Diagnostics:
     pon_utilisation: float | None
     checked_at: datetime
     errors: list[str] = field(default_factory=list)
+    #: the billing account's balance and standing (None before billing starts)
+    balance: Decimal | None = None
+    standing: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _billing_state(session: Session, customer_id: int) -> tuple[Decimal | None, str | None]:
+    from fiberdesk.db.models import BillingAccount
+    from fiberdesk.services.billing import balance
+
+    account = session.scalar(
+        sa.select(BillingAccount).where(BillingAccount.customer_id == customer_id)
+    )
+    if account is None:
+        return None, None
+    return balance(session, account.id), account.standing.value
 
 
 def run_diagnostics(
@@ -190,6 +205,7 @@ def run_diagnostics(
         ]
         account = customer.account_number
         status = customer.status
+        owed, standing = _billing_state(session, customer.id)
     errors: list[str] = []
     ont = network.ont_status(serial=serial)
     alarms = [
@@ -225,6 +241,8 @@ def run_diagnostics(
         notes.append("service is suspended")
     if status is ServiceStatus.DISCONNECTED:
         notes.append("the account is closed")
+    if standing is not None and standing != "CURRENT":
+        notes.append(f"billing standing {standing}, balance {owed}")
     return Diagnostics(
         customer_id,
         account,
@@ -248,4 +266,6 @@ def run_diagnostics(
         utilisation,
         now,
         errors,
+        owed,
+        standing,
     )
