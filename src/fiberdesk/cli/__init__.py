@@ -23,6 +23,7 @@ from fiberdesk.cli import (
     troubleshooting,
     users,
 )
+from fiberdesk.cli import worker as worker_cli
 from fiberdesk.cli.common import err_console
 from fiberdesk.domain.errors import FiberdeskError
 
@@ -54,6 +55,7 @@ app.command("resume")(changes.resume)
 app.command("disconnect")(changes.disconnect_cmd)
 app.command("qualify")(qualification.qualify)
 app.command("kpi")(kpi.kpi)
+app.command("worker")(worker_cli.worker)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

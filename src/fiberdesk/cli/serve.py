@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 import uvicorn
 
+from fiberdesk.bootstrap import Fiberdesk
 from fiberdesk.cli.common import console, get_app
 from fiberdesk.db import migrate
 from fiberdesk.messages import default_templates
+from fiberdesk.worker import delivery_settings, start_in_process
 
 
 def serve(
@@ -23,6 +25,19 @@ def serve(
     host = host or app.settings.host
     port = port or app.settings.port
     console.print(f"fiberdesk on http://{host}:{port}  (API docs at /docs)")
+    stop = None
+    if delivery_settings(app.settings).worker_in_process:
+        # messages go out from this process too (turn off with FIBERDESK_WORKER_IN_PROCESS
+        # when separate `fiberdesk worker` processes deliver)
+        stop = start_in_process(app)
+    try:
+        _run(app, host, port, workers)
+    finally:
+        if stop is not None:
+            stop()
+
+
+def _run(app: Fiberdesk, host: str, port: int, workers: int) -> None:
     if workers > 1:
         uvicorn.run(
             "fiberdesk.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
