@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     #: log SQL statements
     echo_sql: bool = False
 
+    # console sign-in
+    #: a console session ends after this long without a request
+    session_idle_minutes: int = Field(default=120, ge=5)
+    #: and after this long in any case
+    session_max_hours: int = Field(default=12, ge=1)
+
     # operator branding, used in messages and pages
     company_name: str = "Chesapeake Fiber"
     support_phone: str = "+1 410 555 0100"
@@ -95,6 +101,8 @@ class Settings(BaseSettings):
     # KPIs and surveys: "csat=4.6/4.2,churn=1.5/2.5" overrides a metric's target/alert
     kpi_thresholds: str = ""
     kpi_alert_window_days: int = 30
+    #: the worker checks the KPIs against their alert thresholds this often; 0 turns it off
+    kpi_alert_check_minutes: float = Field(default=15.0, ge=0)
     survey_link_days: int = 14
     #: the address customers' links point at; empty means http://{host}:{port}
     public_base_url: str = ""

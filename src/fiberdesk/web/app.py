@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from fiberdesk import __version__
 from fiberdesk.adapters.payments.fake import FakeGateway
 from fiberdesk.bootstrap import Fiberdesk, build
-from fiberdesk.web import problems
+from fiberdesk.web import console, problems
 from fiberdesk.web.api import (
     appointments,
     billing,
@@ -30,7 +30,7 @@ from fiberdesk.web.api import (
 )
 from fiberdesk.web.ratelimit import RateLimiter
 from fiberdesk.web.ui import kpis as kpi_pages
-from fiberdesk.web.ui import public
+from fiberdesk.web.ui import public, selfservice
 from fiberdesk.web.ui import surveys as survey_pages
 
 
@@ -44,7 +44,8 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
     )
     app.state.fiberdesk = fiberdesk = fiberdesk or build()
     app.state.public_limiter = RateLimiter(fiberdesk.settings.public_rate_limit_per_minute)
-    problems.install(app)
+    problems.install(app, html=console.html_error)
+    console.install(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers without the database")
     def healthz() -> dict[str, str]:
@@ -69,6 +70,7 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         billing.router,
         changes.router,
         public.router,
+        selfservice.router,
     ):
         app.include_router(router)
     if isinstance(fiberdesk.gateway, FakeGateway):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fiberdesk.domain import errors
@@ -54,9 +55,18 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
-def install(app: FastAPI) -> None:
+#: renders an error as a page for paths that are pages; None to answer problem+json
+HtmlErrors = Callable[[Request, int, str], Response | None]
+
+
+def install(app: FastAPI, html: HtmlErrors | None = None) -> None:
+    def as_page(request: Request, status: int, reason: str) -> Response | None:
+        return html(request, status, reason) if html is not None else None
+
     @app.exception_handler(errors.FiberdeskError)
-    async def _domain(request: Request, exc: errors.FiberdeskError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.FiberdeskError) -> Response:
+        if (shown := as_page(request, status_for(exc), exc.reason)) is not None:
+            return shown
         return problem(
             status_for(exc),
             exc.reason,
@@ -67,15 +77,19 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         invalid = [
             {"field": _field_name(tuple(e["loc"])), "reason": e["msg"]} for e in exc.errors()
         ]
         detail = "; ".join(f"{i['field']}: {i['reason']}" for i in invalid)
+        if (shown := as_page(request, 422, detail)) is not None:
+            return shown
         return problem(
             422, detail, code="invalid-input", instance=request.url.path, invalid_params=invalid
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if (shown := as_page(request, exc.status_code, str(exc.detail))) is not None:
+            return shown
         return problem(exc.status_code, str(exc.detail), instance=request.url.path)

@@ -1,7 +1,13 @@
 """All tables; importing this package registers every model on ``Base.metadata``."""
 
 from fiberdesk.db.base import Base
-from fiberdesk.db.models.auth import ApiToken, AuditEntry, IdempotencyRecord, User
+from fiberdesk.db.models.auth import (
+    ApiToken,
+    AuditEntry,
+    ConsoleSession,
+    IdempotencyRecord,
+    User,
+)
 from fiberdesk.db.models.billing import (
     BillingAccount,
     EquipmentReturn,
@@ -50,6 +56,7 @@ from fiberdesk.db.models.workforce import Technician, TechnicianShift
 __all__ = [
     "Alarm",
     "ApiToken",
+    "ConsoleSession",
     "Appointment",
     "AuditEntry",
     "Base",

@@ -41,6 +41,22 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class ConsoleSession(Base):
+    """A signed-in browser: the cookie holds a random secret, only its SHA-256 is kept."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: the session's CSRF token, sent back in every form
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    user: Mapped[User] = relationship()
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (sa.Index("ix_audit_log_entity", "entity_type", "entity_id"),)
