@@ -19,7 +19,7 @@ from fiberdesk.domain.users import Role
 from fiberdesk.web.app import create_app
 from fiberdesk.web.console.auth import (
     COOKIE,
-    AreaUser,
+    BillingUser,
     CheckedForm,
     Staff,
     kept_fields,
@@ -42,7 +42,7 @@ def _probe(area: str, request: Request, user: Staff) -> HTMLResponse:
 
 
 @probe.get("/console/probe-billing", response_class=HTMLResponse)
-def _billing(user: AreaUser("billing")) -> HTMLResponse:  # type: ignore[valid-type]
+def _billing(user: BillingUser) -> HTMLResponse:
     return HTMLResponse(f"billing for {user.actor.name}")
 
 

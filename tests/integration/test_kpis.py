@@ -489,7 +489,7 @@ def test_an_alert_fires_once_per_crossing_and_clears(fd: Fiberdesk) -> None:
         "target": "24 hours",
         "threshold": "48 hours",
         "period": "2026-01-30 00:00 to 2026-03-01 00:00 UTC",
-        "dashboard_url": "https://desk.example/kpis",
+        "dashboard_url": "https://desk.example/console/kpis",
         "company_name": "fiberdesk",
     }
     from fiberdesk.messages import Branding, default_templates

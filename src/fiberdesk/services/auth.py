@@ -217,3 +217,54 @@ def actor_for_token(uow: UnitOfWork, *, secret: str, channel: Channel) -> Actor:
     return Actor(
         name=user.username, role=user.role, channel=channel, user_id=user.id, token_id=token.id
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    id: int
+    name: str
+    username: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(uow: UnitOfWork, *, actor: Actor) -> list[TokenView]:
+    """Every API token (never its secret), newest first."""
+    actor.require(Permission.ADMIN)
+    rows = uow.session.execute(
+        sa.select(ApiToken, User).join(User).order_by(ApiToken.id.desc())
+    ).all()
+    return [
+        TokenView(t.id, t.name, u.username, u.role, t.prefix, t.created_at, t.expires_at,
+                  t.revoked_at)
+        for t, u in rows
+    ]  # fmt: skip
+
+
+def set_user_active(uow: UnitOfWork, *, actor: Actor, username: str, active: bool) -> UserView:
+    """Deactivate a user (their tokens and console sessions stop working at once) or
+    reactivate them. Nobody deactivates themselves."""
+    actor.require(Permission.ADMIN)
+    user = uow.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user named {username!r}", field="username")
+    if not active and user.id == actor.user_id:
+        raise Conflict("you cannot deactivate yourself", field="username")
+    if user.active == active:
+        raise Conflict(f"{user.username} is {'active' if active else 'deactivated'} already")
+    before = audit.snapshot(user, exclude=_SECRETS_EXCLUDED)
+    user.active = active
+    audit.record(
+        uow.session,
+        actor=actor,
+        action="user.activate" if active else "user.deactivate",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after=audit.snapshot(user, exclude=_SECRETS_EXCLUDED),
+    )
+    uow.commit()
+    return _view(user)

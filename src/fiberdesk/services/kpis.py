@@ -255,7 +255,7 @@ def check_alerts(
                 "target": d.describe(d.target),
                 "threshold": d.describe(d.alert),
                 "period": period,
-                "dashboard_url": f"{settings.base_url}/kpis",
+                "dashboard_url": f"{settings.base_url}/console/kpis",
                 "company_name": settings.company_name,
             }
             sent = 0

@@ -29,7 +29,6 @@ from fiberdesk.web.api import (
     waitlist,
 )
 from fiberdesk.web.ratelimit import RateLimiter
-from fiberdesk.web.ui import kpis as kpi_pages
 from fiberdesk.web.ui import public, selfservice
 from fiberdesk.web.ui import surveys as survey_pages
 
@@ -65,7 +64,6 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         outages.router,
         kpis.router,
         kpis.metrics_router,
-        kpi_pages.router,
         survey_pages.router,
         billing.router,
         changes.router,

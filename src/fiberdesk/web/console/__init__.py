@@ -16,6 +16,7 @@ from fiberdesk.web.console import (
     customers,
     dispatch,
     field,
+    kpis,
     login,
     network,
     outages,
@@ -40,6 +41,7 @@ ROUTERS = (
     billing.router,
     dispatch.router,
     field.router,
+    kpis.router,
     admin.router,
 )
 #: paths whose errors are shown as pages, not problem+json

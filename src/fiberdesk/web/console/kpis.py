@@ -1,10 +1,6 @@
-"""The KPI dashboard (/kpis): a card per KPI with its value, target, alert threshold and
-status colour, and its six-month trend drawn as SVG by the server (no JavaScript).
-
-Console sign-in does not exist yet: ``page_actor`` is the one place that says who is
-looking. For now it accepts the API bearer token (``Authorization: Bearer <token>``); when
-console sessions arrive, swap its body for the session lookup and nothing else changes.
-"""
+"""The KPI dashboard (/console/kpis): a card per KPI with its value, target, alert
+threshold and status colour, and its six-month trend drawn as SVG by the server (no
+JavaScript); the same figures as CSV."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -24,19 +20,14 @@ from fiberdesk.domain.users import Actor
 from fiberdesk.services import kpis
 from fiberdesk.web.api.kpis import kpi_settings
 from fiberdesk.web.charts import line_chart
-from fiberdesk.web.deps import api_actor, get_app
-from fiberdesk.web.render import render
+from fiberdesk.web.console.auth import KpisUser
+from fiberdesk.web.console.pages import page
+from fiberdesk.web.deps import get_app
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 TREND_MONTHS = 6
 #: the top of the chart's scale where the unit has one
 CEILINGS = {"/5": 5.0, "%": 100.0}
-
-
-def page_actor(actor: Annotated[Actor, Depends(api_actor)]) -> Actor:
-    """Who is looking at a console page. Until console sign-in exists this is the API
-    token's user (``Authorization: Bearer <token>``); replace it with the session lookup."""
-    return actor
 
 
 def _bound(text: str | None, name: str) -> date | None:
@@ -61,15 +52,17 @@ def _chart(metric: Metric, points: list[TrendPoint], d: KpiDefinition) -> Markup
     )
 
 
-@router.get("/kpis", response_class=HTMLResponse)
+@router.get("/console/kpis", response_class=HTMLResponse)
 def dashboard(
+    request: Request,
     app: Annotated[Fiberdesk, Depends(get_app)],
-    actor: Annotated[Actor, Depends(page_actor)],
+    user: KpisUser,
     start: Annotated[str | None, Query(max_length=10)] = None,
     end: Annotated[str | None, Query(max_length=10)] = None,
     team: Annotated[str | None, Query(max_length=12)] = None,
     area: Annotated[str | None, Query(max_length=5)] = None,
 ) -> HTMLResponse:
+    actor: Actor = user.actor
     settings = kpi_settings(app)
     today = utcnow().date()
     form = {"start": start or "", "end": end or "", "team": team or "", "area": area or ""}
@@ -107,10 +100,12 @@ def dashboard(
         ]
     except InvalidInput as exc:
         error, begin, finish = exc.reason, None, None
-    return render(
-        "kpis.html",
+    return page(
+        request,
+        user,
+        "console/kpis.html",
+        area="kpis",
         status_code=422 if error else 200,
-        company=app.settings.company_name,
         cards=cards,
         error=error,
         form=form,
@@ -118,20 +113,21 @@ def dashboard(
         begin=begin,
         last_day=(finish - timedelta(days=1)) if finish else None,
         months=TREND_MONTHS,
-        query=urlencode({k: v for k, v in form.items() if v}),
+        filters=urlencode({k: v for k, v in form.items() if v}),
     )
 
 
-@router.get("/kpis/export.csv")
+@router.get("/console/kpis/export.csv")
 def dashboard_csv(
     app: Annotated[Fiberdesk, Depends(get_app)],
-    actor: Annotated[Actor, Depends(page_actor)],
+    user: KpisUser,
     start: Annotated[str | None, Query(max_length=10)] = None,
     end: Annotated[str | None, Query(max_length=10)] = None,
     team: Annotated[str | None, Query(max_length=12)] = None,
     area: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Response:
     """The dashboard's KPIs as CSV (the same columns as /api/v1/kpis/export.csv)."""
+    actor: Actor = user.actor
     begin, finish = kpis.day_period(
         _bound(start, "start"), _bound(end, "end"), today=utcnow().date()
     )
