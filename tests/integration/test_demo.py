@@ -40,6 +40,7 @@ from fiberdesk.db.models import (
     Premises,
     ServiceOrder,
     Splitter,
+    Survey,
     Ticket,
     User,
 )
@@ -417,3 +418,23 @@ def test_cli_json(tmp_path: Path) -> None:
     forced = run("demo", "--json", "--force", "--seed", "3", *small)
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["wiped"] is True
+
+
+def test_the_demo_has_answered_surveys_credited_like_live_ones(fd: Fiberdesk) -> None:
+    summary = _small(fd)
+    with fd.uow(write=False) as uow:
+        rows = uow.session.scalars(sa.select(Survey)).all()
+        assert summary.surveys == len(rows) > 20
+        answered = [s for s in rows if s.score is not None]
+        assert 0.4 < len(answered) / len(rows) < 0.9
+        assert {s.score for s in answered} <= {1, 2, 3, 4, 5}
+        for s in rows:
+            assert s.sent_at <= NOW and s.expires_at > s.sent_at and s.area and s.team
+            if s.answered_at is not None:
+                assert s.sent_at < s.answered_at <= NOW
+            if s.kind == "INSTALLATION":
+                order = uow.session.get_one(ServiceOrder, s.order_id)
+                assert order.status is OrderStatus.COMPLETED and s.team == "FIELD"
+            else:
+                ticket = uow.session.get_one(Ticket, s.ticket_id)
+                assert ticket.resolved_at is not None and s.team == ticket.team.value

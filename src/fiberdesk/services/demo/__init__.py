@@ -48,6 +48,9 @@ from fiberdesk.services.demo import (
 from fiberdesk.services.demo import (
     notes as customer_notes,
 )
+from fiberdesk.services.demo import (
+    surveys as demo_surveys,
+)
 from fiberdesk.services.demo.calendar import WINDOWS, Calendar, Window, parse_windows
 from fiberdesk.services.demo.context import DemoContext, stream
 from fiberdesk.services.demo.history import OrderBook
@@ -115,6 +118,8 @@ class DemoSummary:
     demo_password: str
     admin_token: str
     wiped: bool
+    #: answered and unanswered satisfaction surveys in the history
+    surveys: int = 0
     elapsed_s: float = 0.0
 
     def counts(self) -> dict[str, object]:
@@ -277,6 +282,7 @@ def build_demo(
         book.insert(session)
         report("operator", 6, steps)
         customer_notes.insert_notes(session, ctx, notes)
+        summary_surveys = demo_surveys.insert_surveys(session, ctx)
         report("operator", 7, steps)
         assigned, addresses_total = stock.insert_ip_pools(session, ctx, room.units)
         stock.insert_equipment(session, ctx, room.units)
@@ -285,6 +291,7 @@ def build_demo(
         report("operator", 8, steps)
         summary = _summary(ctx, states, book, desk, room, covered, assigned, addresses_total)
         summary.notes = len(notes)
+        summary.surveys = summary_surveys
         summary.contracts, summary.registered_onts = contracts, registered
         summary.users, summary.admin_token, summary.wiped = users, token, wiped
         audit.record(
