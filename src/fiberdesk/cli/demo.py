@@ -129,5 +129,10 @@ def _show(s: DemoSummary) -> None:
         f"every demo user's password is [bold]{s.demo_password}[/] (for the demo only)",
         highlight=False,
     )
+    console.print(
+        "sign in to the console at [bold]/login[/] of `fiberdesk serve` "
+        "(http://127.0.0.1:8000/login by default) as any of these users",
+        highlight=False,
+    )
     console.print("admin API token (shown once):")
     print(s.admin_token)
