@@ -1,5 +1,6 @@
-"""The outbox worker: claims due messages and delivers them, and once a day queues the
-day-before appointment reminders.
+"""The outbox worker: claims due messages and delivers them, once a day queues the
+day-before appointment reminders, and every ``kpi_alert_check_minutes`` checks the KPIs
+against their alert thresholds (``services.kpis.check_alerts``).
 
 Run it as ``fiberdesk worker`` (or ``python -m fiberdesk.worker``); ``fiberdesk serve`` runs
 one in a daemon thread (``start_in_process``) unless ``worker_in_process`` is off. Any number
@@ -20,7 +21,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,7 +31,7 @@ from fiberdesk.bootstrap import Fiberdesk
 from fiberdesk.config import Settings
 from fiberdesk.domain.errors import InvalidInput
 from fiberdesk.domain.users import Actor, Channel, Role
-from fiberdesk.services import outbox, reminders
+from fiberdesk.services import kpis, outbox, reminders
 
 log = logging.getLogger("fiberdesk.worker")
 
@@ -159,6 +160,9 @@ class WorkerStats:
     dead: int = 0
     lost: int = 0
     reminders: int = 0
+    #: KPI alert checks run, and the alerts they opened
+    kpi_checks: int = 0
+    kpi_alerts: int = 0
     errors: int = 0
 
     def add(self, result: outbox.BatchResult) -> None:
@@ -181,6 +185,41 @@ def _remind(app: Fiberdesk, deps: outbox.Delivery, actor: Actor) -> int:
         )
 
 
+def _check_kpis(app: Fiberdesk, deps: outbox.Delivery, actor: Actor) -> int:
+    """One KPI alert check; returns the alerts it opened (their messages are queued)."""
+    with app.uow() as uow:
+        changes = kpis.check_alerts(uow, actor=actor, now=deps.clock(), settings=app.kpi_settings)
+    return sum(c.change == "opened" for c in changes)
+
+
+@dataclass
+class _KpiSchedule:
+    """When the next KPI alert check is due (never when the interval is 0)."""
+
+    every: timedelta
+    due: datetime | None = None
+
+    def ready(self, now: datetime) -> bool:
+        return self.every > timedelta(0) and (self.due is None or now >= self.due)
+
+
+def _kpi_step(
+    app: Fiberdesk, deps: outbox.Delivery, actor: Actor, schedule: _KpiSchedule, stats: WorkerStats
+) -> None:
+    """Run the KPI check when due. A failure is logged and counted, not raised: delivery
+    goes on, and the check is tried again at the next interval."""
+    now = deps.clock()
+    if not schedule.ready(now):
+        return
+    schedule.due = now + schedule.every
+    try:
+        stats.kpi_alerts += _check_kpis(app, deps, actor)
+        stats.kpi_checks += 1
+    except Exception:
+        stats.errors += 1
+        log.exception("KPI alert check failed; trying again in %s", schedule.every)
+
+
 def run_worker(
     app: Fiberdesk,
     *,
@@ -192,11 +231,15 @@ def run_worker(
     delivery: outbox.Delivery | None = None,
     reminders_job: bool = True,
     wake: threading.Event | None = None,
+    kpi_job: bool = True,
 ) -> WorkerStats:
     """Deliver until ``stop_event`` is set (with ``once``: until nothing is due). Between
-    batches it sleeps ``poll_seconds``, or less when ``wake`` is set."""
+    batches it sleeps ``poll_seconds``, or less when ``wake`` is set. With ``kpi_job`` the
+    KPI alerts are checked at the start and then every ``kpi_alert_check_minutes``."""
     deps = delivery or build_delivery(app)
     hour = delivery_settings(app.settings).reminder_hour_utc
+    minutes = app.settings.kpi_alert_check_minutes if kpi_job else 0.0
+    schedule = _KpiSchedule(timedelta(minutes=minutes))
     actor = Actor(name=f"worker:{name}"[:80], role=Role.ADMIN, channel=Channel.WORKER)
     stats = WorkerStats()
     reminded: date | None = None
@@ -207,6 +250,7 @@ def run_worker(
             if reminders_job and reminded != now.date() and now.hour >= hour:
                 stats.reminders += _remind(app, deps, actor)
                 reminded = now.date()
+            _kpi_step(app, deps, actor, schedule, stats)
             result = outbox.deliver_batch(deps, worker=name, limit=batch, stop=stop_event)
         except Exception:
             if once:

@@ -707,3 +707,93 @@ def test_with_the_real_templates(
 def dead_letters(fd: Fiberdesk) -> list[str | None]:
     with fd.uow(write=False) as uow:
         return [m.last_error for m in outbox.dead_letters(uow, actor=SYSTEM_ACTOR)]
+
+
+def _webhook_rows(fd: Fiberdesk) -> list[OutboxMessage]:
+    with fd.uow(write=False) as uow:
+        query = sa.select(OutboxMessage).where(OutboxMessage.channel == "webhook")
+        return list(uow.session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def test_lifecycle_messages_emit_their_webhook_event_once(
+    fd: Fiberdesk,
+    smtp_port: int,
+    make_deps: Callable[..., Delivery],
+    hook_server: tuple[str, list[tuple[str, dict[str, str], bytes]]],
+) -> None:
+    from fiberdesk.domain.tickets import TicketCategory
+    from fiberdesk.services import tickets
+
+    base, received = hook_server
+    with fd.uow() as uow:
+        tickets_hook = webhooks.create_endpoint(
+            uow, actor=SYSTEM_ACTOR, url=f"{base}/ok", kinds="ticket_opened,ticket_resolved"
+        )
+    with fd.uow() as uow:
+        outage_hook = webhooks.create_endpoint(
+            uow, actor=SYSTEM_ACTOR, url=f"{base}/ok", kinds="outage_notification,identity_code"
+        )
+    with fd.uow() as uow:
+        off = webhooks.create_endpoint(uow, actor=SYSTEM_ACTOR, url=f"{base}/ok", kinds="*")
+    with fd.uow() as uow:
+        webhooks.set_active(uow, actor=SYSTEM_ACTOR, endpoint_id=off.id, active=False)
+    cid = make_customer(fd, seq=8, name="Ada Lovelace", status=ServiceStatus.ACTIVE)
+    with fd.uow() as uow:
+        ticket = tickets.open_ticket(
+            uow,
+            actor=SYSTEM_ACTOR,
+            customer_id=cid,
+            category=TicketCategory.NO_INTERNET,
+            description="No light on the ONT",
+        )
+    with pytest.raises(RuntimeError), fd.uow() as uow:  # rolled back: no event either
+        messages.queue(
+            uow.session, kind="ticket_resolved", key="gone", customer=None, context={},
+            recipient="x@example.com",
+        )  # fmt: skip
+        uow.flush()
+        raise RuntimeError("the change failed")
+    with fd.uow() as uow:
+        tickets.resolve_ticket(
+            uow, actor=SYSTEM_ACTOR, ticket_id=ticket.id, code="FIBER", text="Re-spliced."
+        )
+    # the same causes again (a retried action), one by one and in bulk: nothing new; an
+    # identity code is no lifecycle event, subscribed or not
+    for _ in range(2):
+        with fd.uow() as uow:
+            customer = uow.session.get_one(Customer, cid)
+            messages.queue(uow.session, kind="ticket_opened", key=f"{ticket.id}:1",
+                           customer=customer, context={"ticket_number": ticket.number})  # fmt: skip
+            messages.queue_many(uow.session, [
+                messages.NewMessage("outage_notification", "outage1", customer,
+                                    {"outage_id": 1, "status": "Outage Detected"}),
+                messages.NewMessage("identity_code", "code1", customer, {"code": "123456"}),
+            ])  # fmt: skip
+            uow.commit()
+    rows = _webhook_rows(fd)
+    assert sorted((m.kind, m.recipient) for m in rows) == [
+        ("outage_notification", str(outage_hook.id)),
+        ("ticket_opened", str(tickets_hook.id)),
+        ("ticket_resolved", str(tickets_hook.id)),
+    ]
+    opened = next(m for m in rows if m.kind == "ticket_opened")
+    assert opened.context == {
+        "customer_id": cid,
+        "account_number": opened.context["account_number"],
+        "customer_status": "ACTIVE",
+        "ticket_number": ticket.number,
+        "status": "Open",
+    }
+    result = drain(make_deps(smtp_port))
+    assert result.dead == 0 and result.retried == 0
+    assert all(m.status == "sent" for m in _webhook_rows(fd))
+    events = {headers["X-Fiberdesk-Event"]: json.loads(body) for _, headers, body in received}
+    assert set(events) == {"ticket_opened", "ticket_resolved", "outage_notification"}
+    resolved = events["ticket_resolved"]["data"]
+    assert (resolved["ticket_number"], resolved["status"]) == (ticket.number, "Resolved")
+    assert events["outage_notification"]["data"]["outage_id"] == 1
+    secret_of = {"ticket_opened": tickets_hook.secret, "ticket_resolved": tickets_hook.secret,
+                 "outage_notification": outage_hook.secret}  # fmt: skip
+    for _, headers, body in received:
+        secret = secret_of[headers["X-Fiberdesk-Event"]]
+        assert secret and verify(secret, body, headers["X-Fiberdesk-Signature"])

@@ -117,7 +117,7 @@ def test_an_installation_survey_is_sent_once_and_credits_the_technician(fd: Fibe
     assert message.context == {
         "customer_name": message.context["customer_name"],
         "survey_link": link,
-        "about": "the installation of your fiber service on March 2, 2026",
+        "topic": "the installation of your fiber service on March 2, 2026",
         "expires_on": "2026-03-16",
         "company_name": "Chesapeake Fiber",
         "support_number": "+1 410 555 0100",
@@ -155,7 +155,7 @@ def test_a_ticket_survey_credits_the_assignee_or_the_resolver(fd: Fiberdesk) -> 
     assert (s2.agent, s2.team) == ("carol", "CSR")
     messages = _messages(fd)
     assert len(messages) == 2
-    assert messages[0].context["about"] == f"your support request TKT-{assigned:06d} (no internet)"
+    assert messages[0].context["topic"] == f"your support request TKT-{assigned:06d} (no internet)"
 
 
 def test_only_completed_installations_and_resolved_tickets_get_a_survey(fd: Fiberdesk) -> None:

@@ -14,6 +14,7 @@ from fiberdesk.cli import (
     demo,
     field,
     kpi,
+    messages,
     noc,
     orders,
     premises,
@@ -50,6 +51,8 @@ app.add_typer(templates.template_app, name="template")
 app.add_typer(noc.noc_app, name="noc")
 app.add_typer(changes.change_app, name="change")
 app.add_typer(changes.relocate_app, name="relocate")
+app.add_typer(messages.messages_app, name="messages")
+app.add_typer(messages.webhook_app, name="webhook")
 app.command("suspend")(changes.suspend)
 app.command("resume")(changes.resume)
 app.command("disconnect")(changes.disconnect_cmd)

@@ -3,11 +3,17 @@
 Each message names its template (``kind``) and carries the template's fields as its
 context; delivery happens afterwards (the outbox worker). The idempotency key makes a
 message unique per cause, so a retried action never queues it twice.
+
+Queueing a lifecycle message also emits the webhook event of the same name (``quote``,
+``ticket_opened``, ``outage_notification``...) to the endpoints subscribed to it, in the
+same transaction and keyed by the same cause (``services.webhooks.emit_many``); its payload
+carries ids and statuses only (``event_payload``). Whether a message is essential is not the
+caller's business: the outbox worker reads it from the catalog (``preferences.is_essential``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fiberdesk.db.models import Customer, OutboxMessage
+from fiberdesk.services import webhooks
 
 #: messages that go out whatever the customer's preferences say
 ESSENTIAL_KINDS = frozenset(
@@ -29,6 +36,44 @@ ESSENTIAL_KINDS = frozenset(
 
 #: idempotency keys looked up per statement by ``queue_many``
 _CHUNK = 5000
+
+#: kinds that are no lifecycle event, so no webhook event: a one-time code, the staff's alert
+NOT_EVENTS = frozenset({"identity_code", "kpi_alert"})
+#: context fields an event's payload takes: ``status`` and identifiers ending so (but the
+#: operator's support phone number, which is branding)
+_ID_SUFFIXES = ("_id", "_number", "_reference")
+_NOT_IDS = frozenset({"support_number"})
+
+
+def event_payload(
+    customer: Customer | None, context: Mapping[str, Any]
+) -> dict[str, str | int | None]:
+    """A lifecycle event's data: the customer's id, account number and service status, and
+    the ids and statuses in the message's context (``ticket_number``, ``order_number``,
+    ``quote_reference``, ``outage_id``, ``status``...). Never names, addresses, amounts,
+    codes or links: those stay in the message."""
+    data: dict[str, str | int | None] = {}
+    if customer is not None:
+        data["customer_id"] = customer.id
+        data["account_number"] = customer.account_number
+        data["customer_status"] = customer.status.value if customer.status else None
+    for name, value in context.items():
+        wanted = name == "status" or (name.endswith(_ID_SUFFIXES) and name not in _NOT_IDS)
+        if wanted and isinstance(value, str | int) and not isinstance(value, bool):
+            data.setdefault(name, value)
+    return data
+
+
+def _emit(
+    session: Session, items: Sequence[tuple[str, str, Customer | None, Mapping[str, Any]]]
+) -> None:
+    """The webhook events of lifecycle messages ``(kind, key, customer, context)``."""
+    events = [
+        (kind, dict(event_payload(customer, context)), key)
+        for kind, key, customer, context in items
+        if kind not in NOT_EVENTS
+    ]
+    webhooks.emit_many(session, events)
 
 
 def _recipient(customer: Customer | None, channel: str, recipient: str | None) -> str | None:
@@ -53,7 +98,8 @@ def queue(
     recipient: str | None = None,
 ) -> OutboxMessage | None:
     """Queue one message unless one with the same key exists; returns it (or None when
-    there is nobody to send it to)."""
+    there is nobody to send it to). The kind's webhook event is emitted either way."""
+    _emit(session, [(kind, key, customer, context)])
     to = _recipient(customer, channel, recipient)
     if not to:
         return None
@@ -93,6 +139,7 @@ def queue_many(session: Session, messages: Sequence[NewMessage]) -> list[str | N
     per message. A key given twice is queued once, with its first message, as ``queue``
     would do. Returns each message's idempotency key, or None where there is nobody to send
     it to."""
+    _emit(session, [(m.kind, m.key, m.customer, m.context) for m in messages])
     keys: list[str | None] = []
     wanted: dict[str, dict[str, Any]] = {}
     for m in messages:

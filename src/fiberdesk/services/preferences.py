@@ -178,7 +178,7 @@ def clear_preference(
 ) -> dict[str, str]:
     """Forget the preference for ``kind`` (back to the default); returns the rest."""
     actor.require(Permission.CUSTOMERS_WRITE)
-    kind = kind.strip().lower()
+    kind, _ = _check(kind, "email")
     s = uow.session
     _customer(s, customer_id)
     row = s.scalar(

@@ -165,7 +165,7 @@ def _send(
         context={
             "customer_name": customer.name,
             "survey_link": survey_link(settings, survey),
-            "about": about,
+            "topic": about,
             "expires_on": expires_at.date().isoformat(),
             "company_name": settings.company_name,
             "support_number": settings.support_phone,

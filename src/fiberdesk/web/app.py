@@ -15,6 +15,7 @@ from fiberdesk.web.api import (
     appointments,
     billing,
     changes,
+    communications,
     customers,
     dev,
     kpis,
@@ -67,6 +68,7 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         survey_pages.router,
         billing.router,
         changes.router,
+        communications.router,
         public.router,
         selfservice.router,
     ):
