@@ -9,6 +9,8 @@ cached per process and reloaded when premises are added.
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,23 +66,41 @@ class MatchResult:
 
 
 class _StreetNames:
-    """The distinct street names of the premises table, reloaded when premises change."""
+    """The distinct street names of the premises table, reloaded when premises change.
+
+    Whether they changed is asked of the database (the highest premises id) at most once
+    every ``RECHECK_S`` per engine, not on every match; ``clear()`` (called by an import)
+    makes the next match reload at once.
+    """
+
+    RECHECK_S = 5.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_engine: dict[int, tuple[int | None, list[str]]] = {}
+        #: engine -> (marker, names, when the marker was last checked); weak, so that a
+        #: disposed engine's names go with it and a new engine never inherits them
+        self._by_engine: weakref.WeakKeyDictionary[Engine, tuple[int | None, list[str], float]]
+        self._by_engine = weakref.WeakKeyDictionary()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_engine.clear()
 
     def get(self, session: Session) -> list[str]:
         engine = session.get_bind()
         assert isinstance(engine, Engine | sa.Connection)
-        key = id(engine.engine if isinstance(engine, sa.Connection) else engine)
-        marker = session.scalar(sa.select(sa.func.max(Premises.id)))
+        key = engine.engine if isinstance(engine, sa.Connection) else engine
         cached = self._by_engine.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[2] < self.RECHECK_S:
+            return cached[1]
+        marker = session.scalar(sa.select(sa.func.max(Premises.id)))
         if cached is not None and cached[0] == marker:
+            self._by_engine[key] = (marker, cached[1], now)
             return cached[1]
         with self._lock:
             names = sorted(session.scalars(sa.select(Premises.street_name).distinct()))
-            self._by_engine[key] = (marker, names)
+            self._by_engine[key] = (marker, names, now)
             return names
 
 
@@ -172,16 +192,22 @@ def _nearest_numbers(
 ) -> list[Candidate]:
     """Premises on the best-matching street(s) whose house numbers are nearest."""
     best = sorted(names.items(), key=lambda kv: -kv[1])[:3]
-    query = sa.select(Premises).where(Premises.street_name.in_([n for n, _ in best]))
+    query = sa.select(Premises.id, Premises.number).where(
+        Premises.street_name.in_([n for n, _ in best])
+    )
     if parsed.zip:
         query = query.where(Premises.zip == parsed.zip)
-    rows = session.scalars(query.limit(2000)).all()
+    numbers = session.execute(query.limit(2000)).all()
     target = _number_key(parsed.number or "0")
-    rows = sorted(rows, key=lambda r: (abs(_number_key(r.number) - target), r.id))
+    nearest = sorted(numbers, key=lambda r: (abs(_number_key(r[1]) - target), r[0]))
+    ids = [r[0] for r in nearest[:MAX_CANDIDATES]]
+    # only the few nearest are loaded whole, in the same order
+    by_id = {r.id: r for r in session.scalars(sa.select(Premises).where(Premises.id.in_(ids)))}
+    rows = [by_id[i] for i in ids]
     # never confident: the number asked for does not exist
     return [
         as_candidate(r, round(min(0.5, score(parsed, r, names[r.street_name]) - 0.3), 3))
-        for r in rows[:MAX_CANDIDATES]
+        for r in rows
     ]
 
 

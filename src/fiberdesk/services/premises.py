@@ -18,6 +18,7 @@ from fiberdesk.db.unit_of_work import UnitOfWork
 from fiberdesk.domain.errors import InvalidInput
 from fiberdesk.domain.users import Actor, Permission
 from fiberdesk.services import audit
+from fiberdesk.services.address_match import STREET_NAMES
 
 #: fiberdesk field -> CSV column, for the Baltimore County layout bundled with fiberdesk
 DEFAULT_COLUMN_MAP: dict[str, str] = {
@@ -211,4 +212,6 @@ def import_premises(
         },
     )
     uow.commit()
+    # this process matches the new streets at once; others within STREET_NAMES.RECHECK_S
+    STREET_NAMES.clear()
     return result
