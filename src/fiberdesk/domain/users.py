@@ -56,7 +56,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.CUSTOMERS_READ, P.NETWORK_READ, P.NETWORK_WRITE, P.TICKETS_WRITE, P.REPORTS_READ}
     ),
     Role.BILLING: frozenset({P.CUSTOMERS_READ, P.BILLING_READ, P.BILLING_WRITE}),
-    Role.SELF_SERVICE: frozenset(),
+    # the public sign-up pages enter an order and book its installation window; each of
+    # their forms is bound to its own order by a signed token (web/ui/selfservice.py)
+    Role.SELF_SERVICE: frozenset({P.ORDERS_WRITE, P.DISPATCH}),
 }
 
 STAFF_ROLES = tuple(r for r in Role if r is not Role.SELF_SERVICE)

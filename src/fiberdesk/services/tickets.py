@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fiberdesk.db.base import utcnow
-from fiberdesk.db.models import CustomerNote, Ticket, User
+from fiberdesk.db.models import Customer, CustomerNote, Ticket, User
 from fiberdesk.db.unit_of_work import UnitOfWork
 from fiberdesk.domain.customers import NoteType
 from fiberdesk.domain.errors import InvalidInput, NotFound
@@ -32,6 +32,7 @@ from fiberdesk.domain.users import Actor, Permission
 from fiberdesk.services import audit, messages
 from fiberdesk.services.diagnostics import outages_on_path, path_of
 from fiberdesk.services.orders import get_customer
+from fiberdesk.services.pagination import Page, PageRequest
 
 if TYPE_CHECKING:
     from fiberdesk.services.kpis import KpiSettings
@@ -498,3 +499,213 @@ def list_notes(
         NoteView(n.id, n.customer_id, n.type, n.content, n.created_by, n.created_at)
         for n in uow.session.scalars(query.order_by(CustomerNote.created_at.desc()))
     ]
+
+
+def get_ticket_view(uow: UnitOfWork, *, actor: Actor, ticket_id: int) -> TicketView:
+    """One ticket as the console and the API show it."""
+    actor.require(Permission.CUSTOMERS_READ)
+    return view(uow.session, get_ticket(uow.session, ticket_id))
+
+
+#: most urgent first when two tickets fall due at the same time
+PRIORITY_RANK = {
+    TicketPriority.CRITICAL: 0,
+    TicketPriority.HIGH: 1,
+    TicketPriority.NORMAL: 2,
+    TicketPriority.LOW: 3,
+}
+UNASSIGNED = "none"
+
+
+def ticket_queue(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    status: TicketStatus | None = None,
+    open_only: bool = False,
+    priority: TicketPriority | None = None,
+    team: Team | None = None,
+    assignee: str | None = None,
+    customer_id: int | None = None,
+    customer: str | None = None,
+    overdue: bool = False,
+    now: datetime | None = None,
+) -> Page[TicketView]:
+    """The queue a person works from, one page at a time, the most urgent first: open
+    tickets before finished ones, then by when their SLA target falls (the most overdue
+    first), then by priority. ``assignee`` is a username or ``"none"`` (nobody yet);
+    ``customer`` is an account number or part of a name; ``overdue`` keeps open tickets
+    past their target."""
+    actor.require(Permission.CUSTOMERS_READ)
+    now = now or utcnow()
+    conditions: list[sa.ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(Ticket.status == status)
+    if open_only or overdue:
+        conditions.append(Ticket.status.in_(OPEN_STATUSES))
+    if overdue:
+        conditions.append(Ticket.sla_due_at < now)
+    if priority is not None:
+        conditions.append(Ticket.priority == priority)
+    if team is not None:
+        conditions.append(Ticket.team == team)
+    if assignee:
+        if assignee.strip().lower() == UNASSIGNED:
+            conditions.append(Ticket.assignee_id.is_(None))
+        else:
+            user_id = uow.session.scalar(
+                sa.select(User.id).where(User.username == assignee.strip().lower())
+            )
+            if user_id is None:
+                raise InvalidInput(f"no user {assignee.strip()!r}", field="assignee")
+            conditions.append(Ticket.assignee_id == user_id)
+    if customer_id is not None:
+        conditions.append(Ticket.customer_id == customer_id)
+    if customer and customer.strip():
+        text = customer.strip()
+        conditions.append(
+            Ticket.customer_id.in_(
+                sa.select(Customer.id).where(
+                    sa.or_(
+                        Customer.account_number == text,
+                        sa.func.lower(Customer.name).contains(text.lower(), autoescape=True),
+                    )
+                )
+            )
+        )
+    is_open = Ticket.status.in_(OPEN_STATUSES)
+    rank = sa.case(
+        *((Ticket.priority == p, r) for p, r in PRIORITY_RANK.items()), else_=len(PRIORITY_RANK)
+    )
+    query = sa.select(Ticket).where(*conditions)
+    total = uow.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.scalars(
+        query.order_by(
+            sa.case((is_open, 0), else_=1),
+            sa.case((is_open, Ticket.sla_due_at), else_=None).asc().nulls_last(),
+            rank,
+            Ticket.id.desc(),
+        )
+        .offset(page.offset)
+        .limit(page.per_page)
+    ).all()
+    return Page([view(uow.session, t, now) for t in rows], total, page.page, page.per_page)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    open: int
+    overdue: int
+    due_soon: int
+    unassigned: int
+
+
+def queue_counts(uow: UnitOfWork, *, actor: Actor, now: datetime | None = None) -> QueueCounts:
+    """How the queue stands: open tickets, past their target, due within two hours,
+    and not yet given to anyone."""
+    actor.require(Permission.CUSTOMERS_READ)
+    now = now or utcnow()
+    is_open = Ticket.status.in_(OPEN_STATUSES)
+
+    def count(*where: sa.ColumnElement[bool]) -> int:
+        return uow.session.scalar(sa.select(sa.func.count(Ticket.id)).where(is_open, *where)) or 0
+
+    return QueueCounts(
+        open=count(),
+        overdue=count(Ticket.sla_due_at < now),
+        due_soon=count(Ticket.sla_due_at >= now, Ticket.sla_due_at < now + timedelta(hours=2)),
+        unassigned=count(Ticket.assignee_id.is_(None)),
+    )
+
+
+# ---- ticket status through a signed link (the public /tickets/status/{token} page) ----
+
+#: how long a status link works
+STATUS_LINK_DAYS = 30
+
+
+def _status_mac(secret_key: str, payload: str) -> str:
+    import hashlib
+    import hmac
+
+    text = f"ticket-status|{payload}".encode()
+    return hmac.new(secret_key.encode(), text, hashlib.sha256).hexdigest()[:32]
+
+
+def status_link_token(secret_key: str, ticket_id: int, *, now: datetime | None = None) -> str:
+    """The token of a link that shows one ticket's status without signing in:
+    ``<ticket id>.<issued, unix seconds>.<HMAC>``; it works for ``STATUS_LINK_DAYS``."""
+    payload = f"{ticket_id}.{int((now or utcnow()).timestamp())}"
+    return f"{payload}.{_status_mac(secret_key, payload)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketStatusView:
+    """What the customer may see of their ticket: no staff names, no internal notes."""
+
+    number: str
+    first_name: str
+    category: TicketCategory
+    status: TicketStatus
+    description: str
+    resolution: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    in_outage: bool
+    visit_booked: bool
+    link_expires_at: datetime
+
+
+def ticket_for_status_token(
+    uow: UnitOfWork,
+    *,
+    secret_key: str,
+    token: str,
+    max_age: timedelta = timedelta(days=STATUS_LINK_DAYS),
+    now: datetime | None = None,
+) -> TicketStatusView:
+    """The ticket a status link names. A forged or altered link is refused (Forbidden);
+    so is one older than ``max_age``, saying it has expired."""
+    import contextlib
+    import hmac
+
+    from fiberdesk.domain.errors import Forbidden
+
+    now = now or utcnow()
+    ticket_id, _, rest = token.partition(".")
+    issued, _, mac = rest.partition(".")
+    if not (ticket_id.isdigit() and issued.isdigit() and len(ticket_id) < 12 and mac):
+        raise Forbidden("this ticket link is not valid")
+    if not hmac.compare_digest(mac, _status_mac(secret_key, f"{ticket_id}.{issued}")):
+        raise Forbidden("this ticket link is not valid")
+    issued_at = datetime.fromtimestamp(int(issued), tz=now.tzinfo)
+    if issued_at > now + timedelta(minutes=5):
+        raise Forbidden("this ticket link is not valid")
+    if now - issued_at > max_age:
+        raise Forbidden("this ticket link has expired")
+    ticket = uow.session.get(Ticket, int(ticket_id))
+    if ticket is None:
+        raise NotFound("this ticket no longer exists")
+    customer = get_customer(uow.session, ticket.customer_id)
+    times = [ticket.created_at, *(t for t in (ticket.resolved_at,) if t)]
+    for entry in ticket.transcript:
+        at = entry.get("at") if isinstance(entry, dict) else None
+        if isinstance(at, str):
+            with contextlib.suppress(ValueError):
+                times.append(datetime.fromisoformat(at))
+    return TicketStatusView(
+        ticket_number(ticket.id),
+        customer.name.split(" ")[0],
+        ticket.category,
+        ticket.status,
+        ticket.description,
+        ticket.resolution,
+        ticket.created_at,
+        max(t for t in times if t.tzinfo is not None),
+        ticket.resolved_at,
+        ticket.outage_id is not None,
+        ticket.visit_booked,
+        issued_at + max_age,
+    )

@@ -33,7 +33,9 @@ from fiberdesk.web.deps import get_app
 COOKIE = "fd_session"
 CSRF_FIELD = "csrf_token"
 #: form fields never carried through a sign-in redirect
-_SECRET_PARTS = ("password", "card", "cvc", "cvv", "ssn", "code", "token", "secret")
+_SECRET_PARTS = (
+    "password", "card", "cvc", "cvv", "ssn", "code", "token", "secret", "document", "birth",
+)  # fmt: skip
 
 
 class SignInRequired(Exception):
