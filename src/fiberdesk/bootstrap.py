@@ -91,6 +91,8 @@ class Fiberdesk:
             company_name=s.company_name,
             support_phone=s.support_phone,
             surveys=self.kpi_settings,
+            secret_key=s.secret_key,
+            base_url=self.kpi_settings.base_url,
         )
 
     @property

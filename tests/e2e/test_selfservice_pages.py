@@ -26,6 +26,7 @@ from fiberdesk.db.models import (
 from fiberdesk.domain.outages import OutageKind, OutageStatus, Scope
 from fiberdesk.domain.tickets import TicketCategory
 from fiberdesk.domain.users import SYSTEM_ACTOR
+from fiberdesk.messages import Branding, Rendered, default_templates
 from fiberdesk.services import tickets
 from fiberdesk.web.app import create_app
 from fiberdesk.web.ratelimit import RateLimiter
@@ -335,3 +336,34 @@ def test_public_pages_are_rate_limited(fd: Fiberdesk) -> None:
         assert r.status_code == 429
         assert "Too many requests" in r.text and int(r.headers["retry-after"]) > 0
         assert c.get("/tickets/status/x").status_code == 429
+
+
+def test_ticket_messages_carry_a_working_status_link(fd: Fiberdesk, client: TestClient) -> None:
+    active = make_active_customers(fd, per_nap=1, naps=("NAP-A",))
+    with fd.uow() as uow:
+        ticket = tickets.open_ticket(
+            uow,
+            actor=SYSTEM_ACTOR,
+            customer_id=active.customer_ids[0],
+            category=TicketCategory.NO_INTERNET,
+            description="Nothing since this morning",
+            settings=fd.ticket_settings,
+        )
+    with fd.uow(write=False) as uow:
+        queued = uow.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.kind == "ticket_opened", OutboxMessage.customer_id.is_not(None)
+            )
+        ).one()
+    link = queued.context["status_link"]
+    assert link.startswith(f"{fd.kpi_settings.base_url}/tickets/status/{ticket.id}.")
+    page = client.get(urlsplit(link).path)
+    assert page.status_code == 200 and ticket.number in page.text
+    rendered = fd_render(fd, queued)
+    assert link in rendered.text and f'href="{link}"' in rendered.html
+
+
+def fd_render(fd: Fiberdesk, message: OutboxMessage) -> Rendered:
+    return default_templates().render(
+        message.kind, message.context, Branding.from_settings(fd.settings)
+    )

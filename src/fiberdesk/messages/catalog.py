@@ -156,6 +156,7 @@ _TICKET = {
     "ticket_number": "TKT-000318",
     "category": "Slow speed",
     "description": "WiFi speeds drop in the evening in the upstairs office.",
+    "status_link": "https://desk.example/tickets/status/318.1749538800.5f0c1e2a9b7d4c3e",
 }
 _OUTAGE = {
     "customer_name": "Marisol Okafor",
@@ -218,15 +219,17 @@ _kind("welcome", "Welcome on activation",
       {**_WHO, "plan_name": "Plus", "download_mbps": 300, "upload_mbps": 150,
        "service_address": _ADDRESS, "activated_on": "2025-06-12"})  # fmt: skip
 _kind("ticket_opened", "Ticket opened", "a support ticket is opened (services.tickets.open_ticket)",
-      "customer_name, ticket_number, category, status, description, ?resolution",
+      "customer_name, ticket_number, category, status, description, ?resolution, ?status_link",
       {**_TICKET, "status": "New"})  # fmt: skip
 _kind("ticket_updated", "Ticket updated",
       "a ticket's status changes or a note is added (services.tickets.update_ticket)",
-      "customer_name, ticket_number, category, status, ?description, ?resolution",
+      "customer_name, ticket_number, category, status, ?description, ?resolution, "
+      "?status_link",
       {**_TICKET, "status": "In progress"})  # fmt: skip
 _kind("ticket_resolved", "Ticket resolved",
       "a ticket is resolved, by staff or a troubleshooting flow (services.tickets.resolve)",
-      "customer_name, ticket_number, category, status, ?description, resolution",
+      "customer_name, ticket_number, category, status, ?description, resolution, "
+      "?status_link",
       {**_TICKET, "status": "Resolved",
        "resolution": "Moved the router to the landing; set a clearer channel."})  # fmt: skip
 _kind("outage_notification", "Outage notification",

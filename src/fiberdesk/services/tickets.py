@@ -166,11 +166,14 @@ def _notify(
     ticket: Ticket,
     kind: str,
     *,
-    company_name: str,
-    support_phone: str,
+    settings: TicketSettings,
     extra: dict[str, Any] | None = None,
 ) -> None:
     customer = get_customer(session, ticket.customer_id)
+    link = None
+    if settings.secret_key:
+        token = status_link_token(settings.secret_key, ticket.id)
+        link = f"{settings.base_url.rstrip('/')}/tickets/status/{token}"
     messages.queue(
         session,
         kind=kind,
@@ -183,8 +186,9 @@ def _notify(
             "status": ticket.status.label,
             "description": ticket.description[:500],
             "resolution": ticket.resolution,
-            "company_name": company_name,
-            "support_number": support_phone,
+            "status_link": link,
+            "company_name": settings.company_name,
+            "support_number": settings.support_phone,
             **(extra or {}),
         },
     )
@@ -197,6 +201,10 @@ class TicketSettings:
     support_phone: str = ""
     #: when set, a resolved ticket sends the customer a satisfaction survey
     surveys: KpiSettings | None = None
+    #: when set, ticket messages carry a link to the ticket's public status page
+    secret_key: str | None = None
+    #: where that page is served, e.g. https://desk.example (empty: a path only)
+    base_url: str = ""
 
 
 DEFAULT_TICKET_SETTINGS = TicketSettings(dict(DEFAULT_SLA_HOURS))
@@ -257,8 +265,7 @@ def open_ticket(
         session,
         ticket,
         "ticket_opened",
-        company_name=settings.company_name,
-        support_phone=settings.support_phone,
+        settings=settings,
     )
     audit.record(
         session,
@@ -322,8 +329,7 @@ def update_ticket(
             session,
             ticket,
             "ticket_updated",
-            company_name=settings.company_name,
-            support_phone=settings.support_phone,
+            settings=settings,
         )
     audit.record(
         session,
@@ -372,8 +378,7 @@ def resolve(
         session,
         ticket,
         "ticket_resolved",
-        company_name=settings.company_name,
-        support_phone=settings.support_phone,
+        settings=settings,
     )
     if settings.surveys is not None:
         from fiberdesk.services.surveys import send_ticket_survey
