@@ -183,6 +183,11 @@ def complete_relocation(
         ):
             raise Refused(f"order {order_id} is not an open relocation")
         d = dict(order.details)
+        if not {"new_premises_id", "new_nap_id", "new_port"} <= d.keys():
+            raise Refused(
+                f"relocation order {order_id} holds no port at the new address (it was not "
+                "entered through fiberdesk's relocation); cancel it and enter the move again"
+            )
         customer = get_customer(session, order.customer_id)
         old = session.scalar(
             sa.select(Equipment).where(

@@ -638,3 +638,72 @@ def complete_survey(
             after={"passed": passed, "notes": notes},
         )
         uow.commit()
+
+
+def reassign(
+    uows: UowFactory,
+    *,
+    actor: Actor,
+    appointment_id: int,
+    technician_id: int,
+    settings: SchedulingSettings,
+) -> Booking:
+    """Give a booked visit to another technician in the same day and window. The new
+    technician's row is locked, then their window counted: capacity is given out once."""
+    actor.require(Permission.DISPATCH)
+    with uows() as uow:
+        session = uow.session
+        appointment = _appointment(session, appointment_id)
+        if appointment.status is not AppointmentStatus.BOOKED:
+            raise Refused(
+                f"appointment {appointment_id} is {appointment.status.label.lower()}",
+                field="technician_id",
+            )
+        if appointment.technician_id == technician_id:
+            raise InvalidInput("the visit is already with that technician", field="technician_id")
+        order = get_order(session, appointment.order_id, for_update=True)
+        _customer, premises, skill = _context(session, order)
+        window = _window(settings, appointment.window_code)
+        try:
+            tech = _take_slot(
+                session,
+                order=order,
+                premises=premises,
+                skill=skill,
+                day=appointment.day,
+                window=window,
+                settings=settings,
+                technician_id=technician_id,
+            )
+        except _NoSlot as no:
+            raise Refused(no.reason, field="technician_id", extra=no.extra) from None
+        before = audit.snapshot(appointment)
+        appointment.technician_id = tech.id
+        order.technician_id = tech.id
+        record_step(
+            order,
+            step="reassign",
+            outcome="done",
+            actor=actor,
+            detail=f"{appointment.day:%Y-%m-%d} {window.code} now with {tech.name}",
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="appointment.reassign",
+            entity_type="appointment",
+            entity_id=appointment.id,
+            before=before,
+            after=audit.snapshot(appointment),
+        )
+        uow.commit()
+        return Booking(
+            appointment.id,
+            order.id,
+            tech.id,
+            tech.name,
+            appointment.day,
+            window.code,
+            window.label,
+            order.details.get("lead_time_flag"),
+        )

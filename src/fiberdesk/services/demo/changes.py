@@ -70,12 +70,12 @@ def _relocation(book: OrderBook, i: int, life: Life) -> None:
         order.plan = life.plan
         target = book.site_facts(life, life.relocation_to)
         order.details = {
-            "from_premises_id": ctx.premises_id(life.seat.site),
-            "from_address": ctx.label(life.seat.site, life.seat.unit),
-            "to_premises_id": target["premises_id"],
-            "to_address": target["address"],
-            "to_nap": target["nap"],
-            "to_drop_m": target["drop_m"],
+            "old_premises_id": ctx.premises_id(life.seat.site),
+            "old_address": ctx.label(life.seat.site, life.seat.unit),
+            "new_premises_id": target["premises_id"],
+            "new_address": target["address"],
+            "new_nap": target["nap"],
+            "new_drop_m": target["drop_m"],
         }
         order.step(at, "requested", f"moving to {target['address']}", "csr")
         if slot is not None:
@@ -91,13 +91,13 @@ def _relocation(book: OrderBook, i: int, life: Life) -> None:
         order.plan, order.tech = life.plan, slot.tech
         order.scheduled_date, order.completed_date = slot.day, done
         order.details = {
-            "from_premises_id": ctx.premises_id(life.moved_from),
-            "from_address": ctx.label(life.moved_from),
-            "to_premises_id": ctx.premises_id(life.seat.site),
-            "to_address": ctx.label(life.seat.site, life.seat.unit),
+            "old_premises_id": ctx.premises_id(life.moved_from),
+            "old_address": ctx.label(life.moved_from),
+            "new_premises_id": ctx.premises_id(life.seat.site),
+            "new_address": ctx.label(life.seat.site, life.seat.unit),
         }
         order.appointments.append((slot, A.COMPLETED, at + timedelta(minutes=5)))
-        order.step(at, "requested", f"moving to {order.details['to_address']}", "csr")
+        order.step(at, "requested", f"moving to {order.details['new_address']}", "csr")
         order.step(done, "completed", "service moved; old drop released", book.tech(slot))
 
 
