@@ -23,7 +23,7 @@ from fiberdesk.domain.customers import ServiceStatus
 from fiberdesk.domain.errors import Conflict, InvalidInput, Refused
 from fiberdesk.domain.network import NapPortStatus
 from fiberdesk.domain.orders import OrderStatus, OrderType
-from fiberdesk.domain.users import SYSTEM_ACTOR
+from fiberdesk.domain.users import SYSTEM_ACTOR, Actor, Channel, Role
 from fiberdesk.services import billing, changes, disconnect, relocation
 from tests.factories import ActiveCustomers, make_active_customers, open_billing
 
@@ -273,3 +273,63 @@ def test_disconnect_final_bill_and_equipment_return(fd: Fiberdesk, active: Activ
     assert r.fees == 1
     with fd.uow(write=False) as uow:
         assert uow.session.scalar(sa.select(EquipmentReturn.fee_charged_on)) is not None
+
+
+def test_a_relocation_without_a_port_at_the_new_address_is_refused(
+    fd: Fiberdesk, active: ActiveCustomers
+) -> None:
+    cid = active.customer_ids[0]
+    with fd.uow() as uow:
+        customer = uow.session.get_one(Customer, cid)
+        order = ServiceOrder(
+            customer_id=cid,
+            type=OrderType.RELOCATION,
+            status=OrderStatus.SCHEDULED,
+            plan_id=customer.plan_id,
+            details={"new_premises_id": customer.premises_id, "new_address": "elsewhere"},
+        )
+        uow.session.add(order)
+        uow.commit()
+        order_id, nap_before = order.id, customer.nap_id
+    with pytest.raises(Refused, match="holds no port at the new address"):
+        relocation.complete_relocation(
+            fd.uow, actor=SYSTEM_ACTOR, network=fd.network, order_id=order_id
+        )
+    with fd.uow(write=False) as uow:
+        assert uow.session.get_one(ServiceOrder, order_id).status is OrderStatus.SCHEDULED
+        assert uow.session.get_one(Customer, cid).nap_id == nap_before
+
+
+def test_a_csr_disconnects_a_customer_owed_a_refund_and_billing_keeps_the_credit(
+    fd: Fiberdesk, active: ActiveCustomers
+) -> None:
+    csr = Actor(name="casey", role=Role.CSR, channel=Channel.CONSOLE)
+    cid = active.customer_ids[2]
+    open_billing(fd, cid, on=date(2026, 11, 1), card="4242424242424242", deposit="100.00")
+    with fd.uow() as uow:
+        billing.run_billing(
+            uow, actor=SYSTEM_ACTOR, on=date(2026, 11, 1), settings=fd.billing_settings
+        )
+    on = date(2026, 11, 21)
+    bill = disconnect.preview_disconnect(
+        fd.uow, actor=csr, customer_id=cid, on=on, settings=fd.return_settings, secret_key=SECRET
+    )
+    assert bill.final_amount < 0  # the deposit and unused days come back
+    disconnect.disconnect(
+        fd.uow,
+        actor=csr,
+        network=fd.network,
+        gateway=fd.gateway,
+        customer_id=cid,
+        on=on,
+        churn_reason="moving_out_of_area",
+        confirm=bill.token,
+        settings=fd.return_settings,
+        secret_key=SECRET,
+    )
+    with fd.uow(write=False) as uow:
+        customer = uow.session.get_one(Customer, cid)
+        assert customer.status is ServiceStatus.DISCONNECTED
+        account = billing.account_of(uow.session, cid)
+        # no refund was attempted by the CSR: the credit waits for billing
+        assert billing.balance(uow.session, account.id) == bill.final_amount

@@ -250,7 +250,9 @@ def disconnect(
         # an ONT already gone from the OLT leaves nothing to remove
         with contextlib.suppress(NetworkError):
             network.deprovision(serial=serial)
-    if bill.final_amount < 0 and gateway is not None:
+    # the refund is billing's to make: for a role without billing:write (a CSR) the credit
+    # stays on the closed account, in billing's queue, and the disconnection still stands
+    if bill.final_amount < 0 and gateway is not None and actor.can(Permission.BILLING_WRITE):
         from fiberdesk.services.payments import refund_credit
 
         # a credit that cannot go back to a card is refunded by check (billing's queue)

@@ -21,7 +21,7 @@ from fiberdesk.db.models import BillingAccount, Customer, Invoice, ServiceHold, 
 from fiberdesk.db.unit_of_work import UowFactory
 from fiberdesk.domain.billing import DunningPolicy, HoldKind, InvoiceStatus, Standing
 from fiberdesk.domain.customers import SERVICE_TRANSITIONS, ServiceStatus
-from fiberdesk.domain.errors import InvalidInput, Refused
+from fiberdesk.domain.errors import Forbidden, InvalidInput, Refused
 from fiberdesk.domain.orders import OrderStatus, OrderType
 from fiberdesk.domain.users import Actor, Permission
 from fiberdesk.services import audit, messages
@@ -213,8 +213,11 @@ def resume(
     today: date | None = None,
 ) -> None:
     """End the customer's holds and restore service. A non-payment suspension resumes only
-    once nothing is overdue."""
-    actor.require(Permission.CUSTOMERS_WRITE)
+    once nothing is overdue. Billing (billing:write without customers:write) may lift its
+    own non-payment suspensions, as a payment that clears the arrears does."""
+    may_change = actor.can(Permission.CUSTOMERS_WRITE)
+    if not may_change:
+        actor.require(Permission.BILLING_WRITE)
     today = today or utcnow().date()
     with uows() as uow:
         session = uow.session
@@ -230,6 +233,10 @@ def resume(
                 ServiceHold.customer_id == customer_id, ServiceHold.ended_on.is_(None)
             )
         ).all()
+        if not may_change and any(h.kind is not HoldKind.NON_PAYMENT for h in holds):
+            raise Forbidden(
+                f"the {actor.role.label.lower()} role may lift a suspension for non-payment only"
+            )
         if any(h.kind is HoldKind.NON_PAYMENT for h in holds) and _overdue(
             session, customer_id, today
         ):
@@ -460,3 +467,46 @@ def after_payment(
         today=today,
     )
     return True
+
+
+def suspend_for_non_payment(
+    uows: UowFactory,
+    *,
+    actor: Actor,
+    network: NetworkAdapter,
+    customer_id: int,
+    settings: HoldSettings,
+    note: str = "",
+    today: date | None = None,
+) -> int:
+    """A billing clerk suspends an overdue account by hand, before dunning would (the
+    console's suspension form). Refused unless an invoice is past due; service comes back
+    as dunning's does, once the arrears are paid."""
+    actor.require(Permission.BILLING_WRITE)
+    today = today or utcnow().date()
+    with uows() as uow:
+        session = uow.session
+        customer = session.scalar(
+            sa.select(Customer).where(Customer.id == customer_id).with_for_update()
+        )
+        if customer is None:
+            raise InvalidInput(f"no customer {customer_id}", field="customer_id")
+        if customer.status is not ServiceStatus.ACTIVE:
+            raise Refused(f"only active service can be suspended (it is {customer.status.value})")
+        late = _overdue(session, customer_id, today)
+        if not late:
+            raise Refused("nothing on this account is past due", field="kind")
+        reason = f"{late} days past due" + (f"; {note.strip()}" if note.strip() else "")
+        hold_id = _suspend(
+            session,
+            customer,
+            kind=HoldKind.NON_PAYMENT,
+            actor=actor,
+            starts_on=today,
+            ends_on=None,
+            reason=reason[:200],
+            settings=settings,
+        )
+        uow.commit()
+    reconcile_ont(uows, network, customer_id)
+    return hold_id

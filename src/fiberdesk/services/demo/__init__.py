@@ -43,6 +43,9 @@ from fiberdesk.services.demo import (
     stock,
 )
 from fiberdesk.services.demo import (
+    billing as demo_billing,
+)
+from fiberdesk.services.demo import (
     customers as customer_plan,
 )
 from fiberdesk.services.demo import (
@@ -304,6 +307,10 @@ def build_demo(
         )
         uow.commit()
         report("operator", steps, steps)
+    # billing accounts, three months of invoices and payments (the billing run's own work)
+    demo_billing.insert_billing(
+        factory, ctx, actor=actor, progress=lambda done, total: report("billing", done, total)
+    )
     summary.elapsed_s = round(time.perf_counter() - started, 2)
     return summary
 
