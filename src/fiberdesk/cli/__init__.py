@@ -8,6 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fiberdesk.cli import (
+    agent,
     billing,
     changes,
     db,
@@ -49,10 +50,10 @@ app.add_typer(billing.billing_app, name="billing")
 app.add_typer(troubleshooting.flow_app, name="flow")
 app.add_typer(templates.template_app, name="template")
 app.add_typer(noc.noc_app, name="noc")
-app.add_typer(changes.change_app, name="change")
-app.add_typer(changes.relocate_app, name="relocate")
 app.add_typer(messages.messages_app, name="messages")
 app.add_typer(messages.webhook_app, name="webhook")
+app.add_typer(changes.change_app, name="change")
+app.add_typer(changes.relocate_app, name="relocate")
 app.command("suspend")(changes.suspend)
 app.command("resume")(changes.resume)
 app.command("disconnect")(changes.disconnect_cmd)
@@ -61,6 +62,7 @@ app.command("kpi")(kpi.kpi)
 app.command("worker")(worker_cli.worker)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("mcp")(agent.mcp)
 
 #: exit codes: 1 a refusal or bad input, 2 usage (Typer's own), 3 the database
 EXIT_REFUSED = 1
