@@ -506,3 +506,75 @@ def open_billing(
         account_id = account.id
         uow.commit()
         return account_id
+
+
+@dataclass
+class SearchWorld:
+    """Customers with distinct names, phones, emails and addresses, an ONT and a ticket."""
+
+    #: customer id by name
+    ids: dict[str, int]
+    accounts: dict[str, str]
+    ont_serial: str
+    ont_owner: int
+    ticket_id: int
+
+
+SEARCH_PEOPLE = (
+    ("John Smith", "+14105550101", "john.smith@example.com", "12 MAIN ST, TOWSON, MD 21204"),
+    ("Joan Smithers", "+14105550102", "joan@example.org", "48 YORK RD, TOWSON, MD 21204"),
+    ("Margaret Okafor", "+14105550103", "m.okafor@example.net", "7 BELLONA AVE, TOWSON, MD 21204"),
+    ("Priya Raman", "+14105550104", "priya@example.com", "300 DULANEY VALLEY RD, TOWSON, MD 21286"),
+    ("Carlos Mendez", "+14105550105", None, "9 SPARROWS POINT BLVD, DUNDALK, MD 21222"),
+    (
+        "Jonathan Smyth",
+        "+14105550106",
+        "jsmyth@example.com",
+        "2803 10TH ST, SPARROWS POINT, MD 21219",
+    ),
+)
+
+
+def make_search_world(fd: Fiberdesk) -> SearchWorld:
+    """Six customers (``SEARCH_PEOPLE``, account numbers 7001..7006), an installed ONT
+    serial ``SRCH0000ABCD`` on Margaret Okafor, and an open ticket for Priya Raman."""
+    from fiberdesk.db.models import Equipment, Ticket
+    from fiberdesk.domain.equipment import EquipmentStatus, EquipmentType
+    from fiberdesk.domain.tickets import TicketCategory
+
+    ids: dict[str, int] = {}
+    accounts: dict[str, str] = {}
+    with fd.uow() as uow:
+        s = uow.session
+        for i, (name, phone, email, address) in enumerate(SEARCH_PEOPLE, start=7001):
+            c = Customer(
+                account_number=account_number(i),
+                name=name,
+                email=email,
+                phone=phone,
+                service_address=address,
+                status=ServiceStatus.ACTIVE if i != 7006 else ServiceStatus.DISCONNECTED,
+            )
+            s.add(c)
+            s.flush()
+            ids[name], accounts[name] = c.id, c.account_number
+        s.add(
+            Equipment(
+                customer_id=ids["Margaret Okafor"],
+                type=EquipmentType.ONT,
+                serial_number="SRCH0000ABCD",
+                status=EquipmentStatus.INSTALLED,
+                vendor="SimOLT",
+                model="ONT-1",
+            )
+        )
+        ticket = Ticket(
+            customer_id=ids["Priya Raman"],
+            category=TicketCategory.NO_INTERNET,
+            description="No lights on the ONT since this morning",
+        )
+        s.add(ticket)
+        s.flush()
+        ticket_id = ticket.id
+        uow.commit()
+    return SearchWorld(ids, accounts, "SRCH0000ABCD", ids["Margaret Okafor"], ticket_id)

@@ -61,9 +61,12 @@ class ToolSpec(Generic[A]):
     account: Callable[[Call, A], int] | None = None
     read_only: bool = False
     destructive: bool = False
+    #: a further rule of the service behind the tool (e.g. which roles may search)
+    only_for: Callable[[Actor], bool] | None = None
 
     def allowed(self, actor: Actor) -> bool:
-        return any(actor.can(p) for p in self.permissions)
+        permitted = any(actor.can(p) for p in self.permissions)
+        return permitted and (self.only_for is None or self.only_for(actor))
 
     def schema(self) -> dict[str, Any]:
         return input_schema(self.args)
@@ -94,6 +97,7 @@ def tool(
     account: Callable[[Call, A], int] | None = None,
     read_only: bool = False,
     destructive: bool = False,
+    only_for: Callable[[Actor], bool] | None = None,
 ) -> ToolSpec[Any]:
     permissions = permission if isinstance(permission, tuple) else (permission,)
     return ToolSpec(
@@ -106,6 +110,7 @@ def tool(
         account,
         read_only,
         destructive,
+        only_for,
     )
 
 

@@ -24,6 +24,7 @@ from fiberdesk.web.api import (
     outages,
     qualification,
     quotes,
+    search,
     templates,
     tickets,
     troubleshooting,
@@ -53,6 +54,7 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
 
     for router in (
         customers.router,
+        search.router,
         network.router,
         qualification.router,
         quotes.router,

@@ -11,8 +11,7 @@ from fiberdesk.agent.tools.common import CustomerId, plain, without_billing
 from fiberdesk.domain.customers import NoteType, ServiceStatus
 from fiberdesk.domain.errors import NotFound, Refused
 from fiberdesk.domain.users import Permission
-from fiberdesk.services import accounts, billing, customers, diagnostics, tickets
-from fiberdesk.services.pagination import PageRequest
+from fiberdesk.services import accounts, billing, customers, diagnostics, search, tickets
 
 P = Permission
 
@@ -20,7 +19,12 @@ P = Permission
 class FindArgs(Args):
     query: Annotated[
         str,
-        Field(min_length=2, max_length=120, description="part of the customer's name"),
+        Field(
+            min_length=2,
+            max_length=100,
+            description="what the caller gave: a name (typos are fine), account number, "
+            "phone, email, service address, ONT serial or ticket number",
+        ),
     ]
     status: ServiceStatus | None = Field(None, description="only customers in this status")
     limit: int = Field(10, ge=1, le=50, description="at most this many matches")
@@ -28,18 +32,28 @@ class FindArgs(Args):
 
 def search_customers(
     call: Call, query: str, status: ServiceStatus | None, limit: int
-) -> list[customers.CustomerView]:
-    """The one place find_customer searches (the customer list's name filter for now;
-    switch to ``services.search`` when it lands)."""
+) -> list[tuple[customers.CustomerView, str]]:
+    """The global search of the console and the API (``services.search``): each matching
+    customer once, best first, with what matched."""
     with call.app.uow(write=False) as uow:
-        page = customers.list_customers(
-            uow, actor=call.actor, page=PageRequest(1, limit), status=status, name=query
-        )
-    return page.items
+        hits = search.search(uow, actor=call.actor, query=query, limit=search.MAX_LIMIT)
+        found: list[tuple[customers.CustomerView, str]] = []
+        seen: set[int] = set()
+        for hit in hits:
+            if hit.customer_id in seen:
+                continue
+            seen.add(hit.customer_id)
+            view = customers.get_customer(uow, actor=call.actor, customer_id=hit.customer_id)
+            if status is None or view.status is status:
+                found.append((view, hit.matched_label))
+            if len(found) == limit:
+                break
+    return found
 
 
-def _brief(c: customers.CustomerView) -> dict[str, Any]:
+def _brief(c: customers.CustomerView, matched: str | None = None) -> dict[str, Any]:
     return {
+        **({"matched": matched} if matched else {}),
         "customer_id": c.id,
         "account_number": c.account_number,
         "name": c.name,
@@ -51,7 +65,8 @@ def _brief(c: customers.CustomerView) -> dict[str, Any]:
 
 def find_customer(call: Call, args: FindArgs) -> dict[str, Any]:
     found = search_customers(call, args.query.strip(), args.status, args.limit)
-    return {"query": args.query, "matches": [_brief(c) for c in found], "count": len(found)}
+    matches = [_brief(c, matched) for c, matched in found]
+    return {"query": args.query, "matches": matches, "count": len(found)}
 
 
 class CustomerArgs(Args):
@@ -181,13 +196,16 @@ TOOLS: list[ToolSpec[Any]] = [
     tool(
         "find_customer",
         title="Find a customer",
-        description="""Find customers by part of their name (case-insensitive), newest first.
-        Returns each match's customer_id, account number, address, service status and plan.
-        Use the customer_id with the other tools.""",
+        description="""Find customers the way the console's search box does: by name
+        (typo-tolerant), account number, phone in any format, email, service address, ONT
+        serial or ticket number; best match first. Returns each match's customer_id, what
+        matched, account number, address, service status and plan. Use the customer_id with
+        the other tools.""",
         args=FindArgs,
         permission=P.CUSTOMERS_READ,
         handler=find_customer,
         read_only=True,
+        only_for=search.may_search,
     ),
     tool(
         "customer_context",

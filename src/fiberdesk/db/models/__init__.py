@@ -33,6 +33,7 @@ from fiberdesk.db.models.orders import Appointment, ServiceOrder
 from fiberdesk.db.models.outbox import OutboxMessage
 from fiberdesk.db.models.premises import Premises
 from fiberdesk.db.models.quotes import Quote, WaitlistEntry
+from fiberdesk.db.models.search import SearchWord
 from fiberdesk.db.models.signup import (
     Contract,
     CreditCheck,
@@ -56,12 +57,12 @@ from fiberdesk.db.models.workforce import Technician, TechnicianShift
 __all__ = [
     "Alarm",
     "ApiToken",
-    "ConsoleSession",
     "Appointment",
     "AuditEntry",
     "Base",
     "BillingAccount",
     "CentralOffice",
+    "ConsoleSession",
     "Contract",
     "ContractTermRow",
     "CreditCheck",
@@ -97,6 +98,7 @@ __all__ = [
     "Premises",
     "PromotionRow",
     "Quote",
+    "SearchWord",
     "ServiceHold",
     "ServiceOrder",
     "SimFault",

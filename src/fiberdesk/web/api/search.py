@@ -1,0 +1,67 @@
+"""/api/v1/search: the global search (the console's search box and the agent tools use the
+same service)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from fiberdesk.services import search
+from fiberdesk.web.api.schemas import PROBLEM_RESPONSES
+from fiberdesk.web.deps import ApiActor, ReadUow
+
+router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=PROBLEM_RESPONSES)
+
+
+class SearchHitOut(BaseModel):
+    kind: str
+    id: int
+    customer_id: int
+    title: str
+    subtitle: str
+    matched: str
+    matched_label: str
+    score: float
+    url: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    items: list[SearchHitOut]
+
+
+@router.get(
+    "",
+    response_model=SearchOut,
+    summary="Search customers and tickets",
+    description=(
+        "One box for account numbers, names, phone numbers (any format), emails, service "
+        "addresses, ONT serials and ticket numbers (TKT-000123), tolerant of typos. Exact "
+        "identifiers score 100 and come first; names and addresses follow, best first."
+    ),
+)
+def run_search(
+    actor: ApiActor,
+    uow: ReadUow,
+    q: str = Query("", max_length=400, description="what to look for"),
+    limit: int = Query(10, description=f"1 to {search.MAX_LIMIT}"),
+) -> SearchOut:
+    with uow:
+        hits = search.search(uow, actor=actor, query=q, limit=limit)
+    return SearchOut(
+        query=" ".join(q.split()),
+        items=[
+            SearchHitOut(
+                kind=h.kind,
+                id=h.id,
+                customer_id=h.customer_id,
+                title=h.title,
+                subtitle=h.subtitle,
+                matched=h.matched,
+                matched_label=h.matched_label,
+                score=h.score,
+                url=h.url,
+            )
+            for h in hits
+        ],
+    )
