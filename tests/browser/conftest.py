@@ -74,9 +74,7 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def base_url(
-    demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def base_url(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running ``fiberdesk serve`` on the demo database."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
