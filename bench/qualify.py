@@ -1,12 +1,19 @@
 """Benchmark: service qualification over HTTP, beside the same server's ``/healthz``.
 
 ``python -m bench.qualify --url DB_URL [--clients 16] [--duration 20] [--workers 1]``
+``python -m bench.qualify --url DB_URL --dump FILE`` (answers only, no timing)
 
 Creates a user and an API token, starts ``fiberdesk serve`` on a free loopback port, warms
 it up, then measures with the same load generator (``bench.loadgen``): GET /healthz (no
 database), POST /api/v1/qualify with a mix of typed addresses sampled from the premises
 before the timed run, and POST /api/v1/qualify by premises id. Prints a table, the
 server's peak resident memory per process, and a JSON line with every figure.
+
+With ``--dump FILE`` it measures nothing: it sends each sampled request once, one at a
+time (the addresses, the premises ids, and the same premises by source id and by
+coordinates), and writes every request with the status and body of its answer to FILE,
+one JSON line each, so that two versions of the server can be compared byte for byte on
+the same database (``cmp before.jsonl after.jsonl``).
 """
 
 from __future__ import annotations
@@ -271,6 +278,53 @@ def _tables(
     return latency, usage
 
 
+def dump_answers(
+    url: str, token: str, mix: list[tuple[str, str]], ids: list[int], path: str
+) -> int:
+    """Send each request once and write request, status and body to ``path``; returns
+    how many were sent."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            places = {
+                r.id: r
+                for start in range(0, len(ids), 1000)
+                for r in conn.execute(
+                    sa.select(Premises.id, Premises.source_id, Premises.lat, Premises.lon).where(
+                        Premises.id.in_(ids[start : start + 1000])
+                    )
+                )
+            }
+    finally:
+        engine.dispose()
+    bodies: list[dict[str, Any]] = [{"address": t} for _, t in mix]
+    bodies += [{"premises_id": i} for i in ids]
+    some = [places[i] for i in ids[:300] if i in places]
+    bodies += [{"source_id": p.source_id} for p in some]
+    bodies += [{"lat": p.lat, "lon": p.lon} for p in some]
+    bodies += [{"premises_id": 10**9}, {"address": "???"}, {"source_id": "NO-SUCH-ID"}]
+    port = free_port()
+    with (
+        server(url, port, 1, None),
+        open(path, "w") as out,
+        httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ) as client,
+    ):
+        for body in bodies:
+            answer = client.post("/api/v1/qualify", json=body)
+            line = {
+                "request": body,
+                "status": answer.status_code,
+                "content_type": answer.headers.get("content-type"),
+                "body": answer.text,
+            }
+            out.write(json.dumps(line) + "\n")
+    return len(bodies)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.qualify",
@@ -290,6 +344,11 @@ def _parser() -> argparse.ArgumentParser:
         help="server on CPU 0, load generator on CPU 1 (the database floats)",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--dump",
+        metavar="FILE",
+        help="no timing: send each sampled request once and write the answers to FILE",
+    )
     return parser
 
 
@@ -297,6 +356,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = _parser().parse_args(argv)
     token = make_token(args.url)
     mix, ids = sample_addresses(args.url, args.samples, args.seed)
+    if args.dump:
+        sent = dump_answers(args.url, token, mix, ids, args.dump)
+        console.print(f"{sent:,} answers written to {args.dump}")
+        return {"dumped": sent, "file": args.dump}
     headers = (("Authorization", f"Bearer {token}"), ("Content-Type", "application/json"))
     bodies: dict[str, list[dict[str, Any]]] = {
         "qualify_address": [{"address": t} for _, t in mix],

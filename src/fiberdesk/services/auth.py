@@ -6,19 +6,22 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
 
 from fiberdesk.db.base import utcnow
 from fiberdesk.db.models import ApiToken, User
 from fiberdesk.db.unit_of_work import UnitOfWork
 from fiberdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from fiberdesk.domain.users import Actor, Channel, Permission, Role
-from fiberdesk.services import audit
+from fiberdesk.services import audit, plant
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
@@ -192,13 +195,117 @@ def revoke_token(uow: UnitOfWork, *, actor: Actor, token_id: int) -> None:
         after=audit.snapshot(token, exclude=_SECRETS_EXCLUDED),
     )
     uow.commit()
+    forget_cached_tokens()
+
+
+# -- the bearer-token cache -----------------------------------------------------------------
+#
+# A token that was accepted is remembered by this process for TOKEN_CACHE_TTL_S, keyed by
+# its SHA-256, so that an API request does not look it up in the database every time.
+# Revoking a token or deactivating a user through this module empties this process's
+# cache at once; another process (another uvicorn worker, or the CLI revoking a token
+# while the server runs) keeps accepting a token it has cached for at most
+# TOKEN_CACHE_TTL_S. Expiry is checked on every request, cached or not.
+
+#: seconds a process keeps accepting a token without asking the database
+TOKEN_CACHE_TTL_S = 30.0
+_TOKEN_CACHE_MAX = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedToken:
+    token_id: int
+    user_id: int
+    username: str
+    role: Role
+    expires_at: datetime | None
+    cached_at: float
+
+
+class _TokenCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: bumped by every clear(): a lookup that began before a clear is not stored
+        self.generation = 0
+        #: per engine (weak): the same secret in two databases is two tokens
+        self._by_engine: weakref.WeakKeyDictionary[Engine, dict[str, _CachedToken]]
+        self._by_engine = weakref.WeakKeyDictionary()
+
+    def get(self, engine: Engine, digest: str) -> _CachedToken | None:
+        tokens = self._by_engine.get(engine)
+        entry = tokens.get(digest) if tokens is not None else None
+        if entry is None:
+            return None
+        if plant.clock() - entry.cached_at >= TOKEN_CACHE_TTL_S or (
+            entry.expires_at is not None and entry.expires_at <= utcnow()
+        ):
+            with self._lock:
+                if tokens is not None:
+                    tokens.pop(digest, None)
+            return None
+        return entry
+
+    def put(self, engine: Engine, digest: str, entry: _CachedToken, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return  # a revocation or deactivation happened meanwhile
+            tokens = self._by_engine.setdefault(engine, {})
+            if len(tokens) >= _TOKEN_CACHE_MAX:
+                tokens.clear()
+            tokens[digest] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._by_engine.clear()
+
+
+_TOKENS = _TokenCache()
+
+
+def forget_cached_tokens() -> None:
+    """Empty this process's bearer-token cache (after a revocation, a deactivation, or any
+    other change to whom a token stands for)."""
+    _TOKENS.clear()
+
+
+# whatever writes tokens or users in this process (the console, the CLI, a direct edit)
+plant.on_write({"api_tokens", "users"}, forget_cached_tokens)
+
+
+def _engine_of(uow: UnitOfWork) -> Engine:
+    bind = uow.session.get_bind()
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
+    assert isinstance(engine, Engine)
+    return engine
+
+
+def cached_actor(engine: Engine, *, secret: str, channel: Channel) -> Actor | None:
+    """The actor for a token this process accepted less than TOKEN_CACHE_TTL_S ago (and
+    that has not expired since), without touching the database; None otherwise."""
+    entry = _TOKENS.get(engine, _token_hash(secret))
+    if entry is None:
+        return None
+    return Actor(
+        name=entry.username,
+        role=entry.role,
+        channel=channel,
+        user_id=entry.user_id,
+        token_id=entry.token_id,
+    )
 
 
 def actor_for_token(uow: UnitOfWork, *, secret: str, channel: Channel) -> Actor:
-    """The actor a bearer token stands for, or ``Unauthorized``."""
+    """The actor a bearer token stands for, or ``Unauthorized``; a token accepted less
+    than TOKEN_CACHE_TTL_S ago is answered from this process's cache."""
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise Unauthorized("malformed API token")
+    engine = _engine_of(uow)
+    cached = cached_actor(engine, secret=secret, channel=channel)
+    if cached is not None:
+        return cached
+    generation = _TOKENS.generation
     row = uow.session.execute(
         sa.select(ApiToken, User).join(User).where(ApiToken.prefix == parts[1])
     ).first()
@@ -214,6 +321,12 @@ def actor_for_token(uow: UnitOfWork, *, secret: str, channel: Channel) -> Actor:
         raise Unauthorized("this API token has expired")
     if not user.active:
         raise Unauthorized("the token's user is deactivated")
+    _TOKENS.put(
+        engine,
+        _token_hash(secret),
+        _CachedToken(token.id, user.id, user.username, user.role, token.expires_at, plant.clock()),
+        generation,
+    )
     return Actor(
         name=user.username, role=user.role, channel=channel, user_id=user.id, token_id=token.id
     )
@@ -267,4 +380,5 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor, username: str, active: boo
         after=audit.snapshot(user, exclude=_SECRETS_EXCLUDED),
     )
     uow.commit()
+    forget_cached_tokens()
     return _view(user)

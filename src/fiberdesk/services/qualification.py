@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from fiberdesk.domain.catalog import TierSpec, tier_offers
 from fiberdesk.domain.customers import OCCUPYING_STATUSES
 from fiberdesk.domain.errors import NotFound
 from fiberdesk.domain.network import (
+    ONT_SENSITIVITY_DBM,
     ROUTE_FACTOR,
     NapPortStatus,
     OpticalPath,
@@ -34,10 +37,10 @@ from fiberdesk.domain.qualification import (
     decide,
 )
 from fiberdesk.domain.users import Actor
+from fiberdesk.services import plant as plant_cache
 from fiberdesk.services.address_match import (
     Candidate,
     MatchResult,
-    as_candidate,
     match_address,
 )
 
@@ -99,7 +102,7 @@ class Qualification:
         return self.decision in (Decision.SERVICEABLE, Decision.SITE_SURVEY)
 
 
-def _held(now: datetime) -> sa.ColumnElement[bool]:
+def _held(now: datetime | sa.ColumnElement[datetime]) -> sa.ColumnElement[bool]:
     """A port that counts as taken: in use, or reserved by a hold that has not lapsed."""
     return sa.or_(
         NapPort.status == NapPortStatus.IN_USE,
@@ -110,7 +113,7 @@ def _held(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def free_port_condition(now: datetime) -> sa.ColumnElement[bool]:
+def free_port_condition(now: datetime | sa.ColumnElement[datetime]) -> sa.ColumnElement[bool]:
     """A port that can be given out: free, or reserved by a hold that has lapsed."""
     return sa.or_(
         NapPort.status == NapPortStatus.FREE,
@@ -124,89 +127,130 @@ def free_port_condition(now: datetime) -> sa.ColumnElement[bool]:
 
 
 @dataclass(frozen=True, slots=True)
-class _NapRow:
-    nap_id: int
-    code: str
+class _InReach:
+    nap: plant_cache.NapPath
     drop_m: int
-    pon_id: int
-    fiber_m: int
-    ratio: int
-    connectors: int
-    splices: int
-    tx: Decimal
 
 
-def _naps_in_reach(session: Session, premises: Premises, max_drop_m: int) -> list[_NapRow]:
+def _naps_in_reach(
+    plant: plant_cache.Plant, lat: float, lon: float, max_drop_m: int
+) -> list[_InReach]:
+    """The NAPs in a box of ``max_drop_m`` of route around a point, nearest first."""
     reach_deg = max_drop_m / ROUTE_FACTOR / 111_000
-    lon_deg = reach_deg / max(0.1, math.cos(math.radians(premises.lat)))
-    rows = session.execute(
-        sa.select(
-            Nap.id,
-            Nap.code,
-            Nap.lat,
-            Nap.lon,
-            Nap.distribution_m,
-            Nap.connectors,
-            Nap.splices,
-            Splitter.ratio,
-            Splitter.feeder_m,
-            Splitter.connectors,
-            Splitter.splices,
-            PonPort.id,
-            Olt.tx_power_dbm,
+    lon_deg = reach_deg / max(0.1, math.cos(math.radians(lat)))
+    found = [
+        _InReach(nap, route_length_m(lat, lon, nap.lat, nap.lon))
+        for nap in plant.naps_in_box(lat - reach_deg, lat + reach_deg, lon - lon_deg, lon + lon_deg)
+    ]
+    found.sort(key=lambda n: (n.drop_m, n.nap.nap_id))
+    return found
+
+
+def _occupying() -> sa.ColumnElement[bool]:
+    """A customer in ``OCCUPYING_STATUSES``, the statuses written into the SQL (a list of
+    parameters would be expanded again on every execution)."""
+    values = sorted(s.value for s in OCCUPYING_STATUSES)
+    return Customer.status.in_([sa.literal_column(f"'{v}'") for v in values])
+
+
+class _Statements:
+    """The two statements a qualification runs, built once per process: SQLAlchemy finds
+    their compiled form in its cache without building an expression each time."""
+
+    #: how many statements for different numbers of NAPs are kept
+    MAX_SHAPES = 256
+
+    def __init__(self) -> None:
+        account = (
+            sa.select(Customer.account_number)
+            .where(Customer.premises_id == Premises.id, _occupying())
+            .limit(1)
+            .correlate(Premises)
+            .scalar_subquery()
         )
-        .join(Splitter, Nap.splitter_id == Splitter.id)
-        .join(PonPort, Splitter.pon_port_id == PonPort.id)
-        .join(Olt, PonPort.olt_id == Olt.id)
-        .where(
-            Nap.lat.between(premises.lat - reach_deg, premises.lat + reach_deg),
-            Nap.lon.between(premises.lon - lon_deg, premises.lon + lon_deg),
-        )
-    ).all()
-    naps = []
-    for (
-        nap_id,
-        code,
-        lat,
-        lon,
-        dist_m,
-        n_conn,
-        n_spl,
-        ratio,
-        feeder_m,
-        s_conn,
-        s_spl,
-        pon_id,
-        tx,
-    ) in rows:
-        drop = route_length_m(premises.lat, premises.lon, lat, lon)
-        naps.append(
-            _NapRow(
-                nap_id,
-                code,
-                drop,
-                pon_id,
-                feeder_m + dist_m + drop,
-                ratio,
-                # the ONT's connector and the drop's splice come on top of the plant's
-                s_conn + n_conn + 1,
-                s_spl + n_spl + 1,
-                Decimal(tx),
+        #: the premises and, if anyone has service there, the account number
+        self.premises = sa.select(
+            Premises.id,
+            Premises.source_id,
+            Premises.number,
+            Premises.number_suffix,
+            Premises.street,
+            Premises.unit,
+            Premises.city,
+            Premises.community,
+            Premises.state,
+            Premises.zip,
+            Premises.lat,
+            Premises.lon,
+            Premises.nap_id,
+            Premises.multi_dwelling,
+            account,
+        ).where(Premises.id == sa.bindparam("premises_id"))
+        self._ports_and_sold: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def ports_and_sold(self, nap_ids: list[int], now: datetime) -> tuple[Any, dict[str, Any]]:
+        """Per NAP: ``(0, nap, lowest free port, ports taken)``, and ``(1, nap, Mbps sold,
+        0)`` if it has customers; with its parameters. One statement per number of NAPs,
+        each id its own parameter (an expanding IN is rewritten on every execution)."""
+        n = len(nap_ids)
+        stmt = self._ports_and_sold.get(n)
+        if stmt is None:
+            stmt = self._build_ports_and_sold(n)
+            if len(self._ports_and_sold) < self.MAX_SHAPES:
+                with self._lock:
+                    self._ports_and_sold[n] = stmt
+        params: dict[str, Any] = {f"n{i}": nap_id for i, nap_id in enumerate(nap_ids)}
+        params["now"] = now
+        return stmt, params
+
+    @staticmethod
+    def _build_ports_and_sold(n: int) -> Any:
+        ids = [sa.bindparam(f"n{i}", type_=sa.Integer()) for i in range(n)]
+        now = sa.bindparam("now", type_=NapPort.__table__.c.hold_expires_at.type)
+        ports: Any = (
+            sa.select(
+                sa.literal_column("0"),
+                NapPort.nap_id,
+                sa.func.min(sa.case((free_port_condition(now), NapPort.number))),
+                sa.func.sum(sa.case((_held(now), 1), else_=0)),
             )
+            .where(NapPort.nap_id.in_(ids))
+            .group_by(NapPort.nap_id)
         )
-    naps.sort(key=lambda n: (n.drop_m, n.nap_id))
-    return naps
+        sold: Any = (
+            sa.select(
+                sa.literal_column("1"),
+                Customer.nap_id,
+                sa.func.sum(Plan.download_mbps),
+                sa.literal_column("0"),
+            )
+            .join(Plan, Customer.plan_id == Plan.id)
+            .where(Customer.nap_id.in_(ids), _occupying())
+            .group_by(Customer.nap_id)
+        )
+        return sa.union_all(ports, sold)
 
 
-def _free_ports(session: Session, nap_ids: list[int], now: datetime) -> dict[int, int]:
-    if not nap_ids:
-        return {}
-    rows = session.execute(
-        sa.select(NapPort.nap_id, sa.func.min(NapPort.number))
-        .where(NapPort.nap_id.in_(nap_ids), free_port_condition(now))
-        .group_by(NapPort.nap_id)
-    ).all()
-    return dict(rows)
+_statements: _Statements | None = None
+_statements_lock = threading.Lock()
+
+
+def _stmts() -> _Statements:
+    global _statements
+    if _statements is None:
+        with _statements_lock:
+            if _statements is None:
+                _statements = _Statements()
+    return _statements
+
+
+def _label(row: Any) -> str:
+    """``Premises.label`` of a row of ``_Statements.premises``."""
+    number = row.number + (f" {row.number_suffix}" if row.number_suffix else "")
+    place = row.city or row.community or ""
+    unit = f" UNIT {row.unit}" if row.unit else ""
+    return f"{number} {row.street}{unit}, {place}, {row.state} {row.zip}".replace(" ,", ",")
 
 
 def pon_usage(session: Session, pon_ids: list[int], now: datetime) -> dict[int, int]:
@@ -251,12 +295,10 @@ def tier_spec(plan: Plan) -> TierSpec:
     )
 
 
-def _tiers(session: Session, pon: PonView, rules: QualificationRules) -> list[TierView]:
-    plans = session.scalars(
-        sa.select(Plan).where(Plan.active.is_(True)).order_by(Plan.sort_order, Plan.id)
-    ).all()
+def _tiers(plant: plant_cache.Plant, pon: PonView, rules: QualificationRules) -> list[TierView]:
+    plans = plant.active_plans
     offers = tier_offers(
-        [tier_spec(p) for p in plans],
+        [p.spec for p in plans],
         technology=pon.technology,
         sold_peak_mbps=pon.sold_peak_mbps,
         oversubscription_limit=rules.oversubscription_limit,
@@ -278,14 +320,6 @@ def _tiers(session: Session, pon: PonView, rules: QualificationRules) -> list[Ti
     ]
 
 
-def _existing_customer(session: Session, premises_id: int) -> str | None:
-    return session.scalar(
-        sa.select(Customer.account_number)
-        .where(Customer.premises_id == premises_id, Customer.status.in_(OCCUPYING_STATUSES))
-        .limit(1)
-    )
-
-
 def qualify_premises(
     uow: UnitOfWork,
     *,
@@ -296,20 +330,36 @@ def qualify_premises(
     match: MatchResult | None = None,
     now: datetime | None = None,
 ) -> Qualification:
-    """The serviceability decision for one premises, with the reasons a CSR reads out."""
+    """The serviceability decision for one premises, with the reasons a CSR reads out.
+
+    Two statements: the premises with any customer served there, then the state of the
+    ports and the speeds sold under the PON ports in reach; the passive plant (NAPs, their
+    optical path, PON ports, OLTs, plans) comes from this process's copy (``plant``).
+    """
     session = uow.session
     now = now or utcnow()
-    premises = session.get(Premises, premises_id)
+    stmts = _stmts()
+    conn = session.connection()
+    premises = conn.execute(stmts.premises, {"premises_id": premises_id}).first()
     if premises is None:
         raise NotFound(f"no premises {premises_id}")
     base = Qualification(
         None,
         [],
         match=match,
-        premises=candidate or as_candidate(premises, 1.0),
+        premises=candidate
+        or Candidate(
+            premises_id=premises.id,
+            source_id=premises.source_id,
+            label=_label(premises),
+            confidence=1.0,
+            nap_id=premises.nap_id,
+            lat=premises.lat,
+            lon=premises.lon,
+        ),
         multi_dwelling=premises.multi_dwelling,
     )
-    account = None if premises.multi_dwelling else _existing_customer(session, premises.id)
+    account = None if premises.multi_dwelling else premises[-1]
     if account is not None:
         return replace(
             base,
@@ -317,33 +367,49 @@ def qualify_premises(
             messages=[f"Account {account} already has service at this address."],
             reasons=[Reason.EXISTING_CUSTOMER],
         )
-    naps = _naps_in_reach(session, premises, rules.max_drop_m)
-    free = _free_ports(session, [n.nap_id for n in naps], now)
-    pons = pon_usage(session, sorted({n.pon_id for n in naps}), now)
-    max_split = dict(
-        session.execute(
-            sa.select(PonPort.id, PonPort.max_split).where(PonPort.id.in_(list(pons)))
-        ).all()
-    )
+    plant = plant_cache.get(session)
+    naps = _naps_in_reach(plant, premises.lat, premises.lon, rules.max_drop_m)
+    free: dict[int, int] = {}
+    taken: dict[int, int] = {}
+    sold: dict[int, int] = {}
+    if naps:
+        pon_ids = sorted({n.nap.pon_id for n in naps})
+        under = [nap_id for pon_id in pon_ids for nap_id in plant.pons[pon_id].nap_ids]
+        for kind, nap_id, a, b in conn.execute(*stmts.ports_and_sold(under, now)):
+            if kind == 0:
+                if a is not None:
+                    free[nap_id] = a
+                taken[nap_id] = b
+            else:
+                sold[nap_id] = a
+    pon_used: dict[int, int] = {}
     options: list[NapOption] = []
     for n in naps:
+        nap = n.nap
+        used = pon_used.get(nap.pon_id)
+        if used is None:
+            used = pon_used[nap.pon_id] = sum(
+                taken.get(i, 0) for i in plant.pons[nap.pon_id].nap_ids
+            )
         path = OpticalPath(
-            fiber_m=Decimal(n.fiber_m),
-            splitter_ratios=(n.ratio,),
-            connectors=n.connectors,
-            splices=n.splices,
-            olt_tx_dbm=n.tx,
+            fiber_m=Decimal(nap.fiber_m + n.drop_m),
+            splitter_ratios=(nap.ratio,),
+            # the ONT's connector and the drop's splice come on top of the plant's
+            connectors=nap.connectors + 1,
+            splices=nap.splices + 1,
+            olt_tx_dbm=nap.tx_dbm,
         )
+        rx = path.predicted_rx_dbm()
         options.append(
             NapOption(
-                n.nap_id,
-                n.code,
+                nap.nap_id,
+                nap.code,
                 n.drop_m,
-                free.get(n.nap_id),
-                pons[n.pon_id],
-                max_split[n.pon_id],
-                path.predicted_rx_dbm(),
-                path.margin_db(),
+                free.get(nap.nap_id),
+                used,
+                plant.pons[nap.pon_id].max_split,
+                rx,
+                rx - ONT_SENSITIVITY_DBM,
             )
         )
     verdict = decide(options, multi_dwelling=premises.multi_dwelling, rules=rules)
@@ -356,21 +422,16 @@ def qualify_premises(
             full_nap_id=verdict.blocked.nap_id if verdict.blocked else None,
         )
     option = verdict.option
-    pon_id = next(n.pon_id for n in naps if n.nap_id == option.nap_id)
-    pon_row = session.execute(
-        sa.select(PonPort.technology, PonPort.slot, PonPort.port, Olt.name)
-        .join(Olt, PonPort.olt_id == Olt.id)
-        .where(PonPort.id == pon_id)
-    ).one()
+    pon_info = plant.pons[plant.naps[option.nap_id].pon_id]
     pon = PonView(
-        pon_id,
-        f"{pon_row[3]} {pon_row[1]}/{pon_row[2]}",
-        PonTechnology(pon_row[0]),
+        pon_info.id,
+        pon_info.label,
+        pon_info.technology,
         option.pon_used,
         option.pon_max_split,
-        sold_peak_mbps(session, pon_id),
+        sum(sold.get(i, 0) for i in pon_info.nap_ids),
     )
-    tiers = _tiers(session, pon, rules)
+    tiers = _tiers(plant, pon, rules)
     reasons = list(verdict.reasons)
     messages = list(verdict.messages)
     limited = [t for t in tiers if not t.offered]
