@@ -156,6 +156,21 @@ def _suspend(
     return hold.id
 
 
+def _locked_customer(
+    session: Session, customer_id: int, status: ServiceStatus, refusal: str
+) -> Customer:
+    """The customer's row, locked for the change; refused with ``refusal`` and the status it
+    is in unless that is ``status``."""
+    customer = session.scalar(
+        sa.select(Customer).where(Customer.id == customer_id).with_for_update()
+    )
+    if customer is None:
+        raise InvalidInput(f"no customer {customer_id}", field="customer_id")
+    if customer.status is not status:
+        raise Refused(f"{refusal} (it is {customer.status.value})")
+    return customer
+
+
 def vacation_hold(
     uows: UowFactory,
     *,
@@ -180,13 +195,9 @@ def vacation_hold(
             field="ends_on",
         )
     with uows() as uow:
-        customer = uow.session.scalar(
-            sa.select(Customer).where(Customer.id == customer_id).with_for_update()
+        customer = _locked_customer(
+            uow.session, customer_id, ServiceStatus.ACTIVE, "only active service can be put on hold"
         )
-        if customer is None:
-            raise InvalidInput(f"no customer {customer_id}", field="customer_id")
-        if customer.status is not ServiceStatus.ACTIVE:
-            raise Refused(f"only active service can be put on hold (it is {customer.status.value})")
         hold_id = _suspend(
             uow.session,
             customer,
@@ -221,13 +232,9 @@ def resume(
     today = today or utcnow().date()
     with uows() as uow:
         session = uow.session
-        customer = session.scalar(
-            sa.select(Customer).where(Customer.id == customer_id).with_for_update()
+        customer = _locked_customer(
+            session, customer_id, ServiceStatus.SUSPENDED, "the service is not suspended"
         )
-        if customer is None:
-            raise InvalidInput(f"no customer {customer_id}", field="customer_id")
-        if customer.status is not ServiceStatus.SUSPENDED:
-            raise Refused(f"the service is not suspended (it is {customer.status.value})")
         holds = session.scalars(
             sa.select(ServiceHold).where(
                 ServiceHold.customer_id == customer_id, ServiceHold.ended_on.is_(None)
@@ -486,13 +493,9 @@ def suspend_for_non_payment(
     today = today or utcnow().date()
     with uows() as uow:
         session = uow.session
-        customer = session.scalar(
-            sa.select(Customer).where(Customer.id == customer_id).with_for_update()
+        customer = _locked_customer(
+            session, customer_id, ServiceStatus.ACTIVE, "only active service can be suspended"
         )
-        if customer is None:
-            raise InvalidInput(f"no customer {customer_id}", field="customer_id")
-        if customer.status is not ServiceStatus.ACTIVE:
-            raise Refused(f"only active service can be suspended (it is {customer.status.value})")
         late = _overdue(session, customer_id, today)
         if not late:
             raise Refused("nothing on this account is past due", field="kind")

@@ -7,11 +7,8 @@ Outside systems (bureau, gateway) are called outside any database transaction.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -23,8 +20,6 @@ from fiberdesk.db.models import (
     Contract,
     ContractTermRow,
     CreditCheck,
-    IdentityVerification,
-    OneTimeCode,
     PaymentMethod,
     Quote,
 )
@@ -33,7 +28,7 @@ from fiberdesk.domain.errors import InvalidInput, Refused
 from fiberdesk.domain.orders import OrderStatus, OrderType
 from fiberdesk.domain.signup import CreditOutcome, CreditPolicy, IdentityMethod
 from fiberdesk.domain.users import Actor, Permission
-from fiberdesk.services import audit, messages
+from fiberdesk.services import audit, identity, one_time_codes
 from fiberdesk.services.orders import (
     OrderView,
     check_off,
@@ -44,21 +39,18 @@ from fiberdesk.services.orders import (
     refuse,
 )
 
-MAX_CODE_ATTEMPTS = 5
 ID_DOCUMENTS = ("drivers_license", "state_id", "passport", "military_id")
 
 
-def _open_install(uows: UowFactory, order_id: int) -> None:
+def _open_install(uows: UowFactory, order_id: int) -> int:
+    """Refuse unless the order is an open new installation; returns its customer's id."""
     with uows(write=False) as uow:
         order = get_order(uow.session, order_id)
         if order.type is not OrderType.NEW_INSTALL:
             raise InvalidInput(f"order {order_id} is not a new installation", field="order_id")
         if order.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED):
             raise Refused(f"order {order_id} is {order.status.label.lower()}")
-
-
-def _code_hash(secret_key: str, code: str) -> str:
-    return hmac.new(secret_key.encode(), code.encode(), hashlib.sha256).hexdigest()
+        return order.customer_id
 
 
 def send_identity_code(
@@ -78,32 +70,22 @@ def send_identity_code(
         raise InvalidInput("a code goes by sms or email", field="channel")
     _open_install(uows, order_id)
     now = now or utcnow()
-    code = f"{secrets.randbelow(1_000_000):06d}"
     with uows() as uow:
         order = get_order(uow.session, order_id)
         customer = get_customer(uow.session, order.customer_id)
-        destination = customer.phone if channel == "sms" else customer.email
-        if not destination:
+        to = one_time_codes.destination(customer, channel)
+        if not to:
             raise InvalidInput(f"the customer has no {'phone' if channel == 'sms' else 'email'}")
-        row = OneTimeCode(
-            customer_id=customer.id,
-            channel=channel,
-            destination=destination,
-            code_hash=_code_hash(secret_key, code),
-            created_at=now,
-            expires_at=now + timedelta(minutes=ttl_minutes),
-        )
-        uow.session.add(row)
-        uow.session.flush()
-        messages.queue(
+        masked = one_time_codes.send(
             uow.session,
-            kind="identity_code",
-            key=f"otp{row.id}",
+            actor=actor,
             customer=customer,
             channel=channel,
-            context={"code": code, "minutes": ttl_minutes, "customer_name": customer.name},
+            to=to,
+            secret_key=secret_key,
+            ttl_minutes=ttl_minutes,
+            now=now,
         )
-        masked = destination[:2] + "•" * max(0, len(destination) - 6) + destination[-4:]
         record_step(
             order,
             step="identity_code_sent",
@@ -111,14 +93,6 @@ def send_identity_code(
             actor=actor,
             detail=f"{channel} to {masked}",
             at=now,
-        )
-        audit.record(
-            uow.session,
-            actor=actor,
-            action="identity.code_sent",
-            entity_type="customer",
-            entity_id=customer.id,
-            after={"channel": channel, "to": masked},
         )
         uow.commit()
     return masked
@@ -140,7 +114,7 @@ def verify_identity(
     only as its last four characters and a keyed hash; a one-time code must match the
     latest unexpired code sent, within five attempts."""
     actor.require(Permission.ORDERS_WRITE)
-    _open_install(uows, order_id)
+    customer_id = _open_install(uows, order_id)
     now = now or utcnow()
     doc_last4 = doc_hash = None
     if method is IdentityMethod.PHOTO_ID:
@@ -154,34 +128,34 @@ def verify_identity(
                 "the document number is missing or too short", field="document_number"
             )
         doc_last4 = number[-4:]
-        doc_hash = _code_hash(secret_key, f"{document_type}:{number}")
+        doc_hash = one_time_codes.keyed_hash(secret_key, f"{document_type}:{number}")
     else:
         channel = "sms" if method is IdentityMethod.OTP_SMS else "email"
         if not code or not code.strip().isdigit():
             raise InvalidInput("the six-digit code is required", field="code")
-        reason = _check_code(
+        reason = one_time_codes.check(
             uows,
-            order_id=order_id,
+            customer_id=customer_id,
             channel=channel,
             code=code.strip(),
             secret_key=secret_key,
             now=now,
+            sent="for this order",
         )
         if reason:
             raise refuse(uows, order_id=order_id, step="identity", actor=actor, reason=reason)
     with uows() as uow:
         order = get_order(uow.session, order_id, for_update=True)
-        row = IdentityVerification(
+        identity.record_verification(
+            uow.session,
+            actor=actor,
             customer_id=order.customer_id,
             method=method,
-            verified_by=actor.name,
-            channel=actor.channel.value,
+            at=now,
             document_type=document_type if doc_last4 else None,
             document_last4=doc_last4,
             document_hash=doc_hash,
-            verified_at=now,
         )
-        uow.session.add(row)
         check_off(order, "identity", f"{method.label} by {actor.name}")
         record_step(
             order,
@@ -191,51 +165,9 @@ def verify_identity(
             at=now,
             detail=method.label + (f" ({document_type} …{doc_last4})" if doc_last4 else ""),
         )
-        uow.session.flush()
-        audit.record(
-            uow.session,
-            actor=actor,
-            action="identity.verify",
-            entity_type="customer",
-            entity_id=order.customer_id,
-            after=audit.snapshot(row, exclude=frozenset({"document_hash"})),
-        )
         view = order_view(uow.session, order)
         uow.commit()
     return view
-
-
-def _check_code(
-    uows: UowFactory, *, order_id: int, channel: str, code: str, secret_key: str, now: datetime
-) -> str | None:
-    """None when the code is right (and marks it used); otherwise the reason."""
-    with uows() as uow:
-        order = get_order(uow.session, order_id)
-        row = uow.session.scalar(
-            sa.select(OneTimeCode)
-            .where(
-                OneTimeCode.customer_id == order.customer_id,
-                OneTimeCode.channel == channel,
-                OneTimeCode.used_at.is_(None),
-            )
-            .order_by(OneTimeCode.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
-        if row is None:
-            return f"no {channel} code was sent for this order"
-        if row.expires_at <= now:
-            return "the code has expired; send a new one"
-        if row.attempts >= MAX_CODE_ATTEMPTS:
-            return "too many wrong codes; send a new one"
-        if not hmac.compare_digest(row.code_hash, _code_hash(secret_key, code)):
-            row.attempts += 1
-            uow.commit()
-            left = MAX_CODE_ATTEMPTS - row.attempts
-            return f"the code does not match ({left} attempt{'s' if left != 1 else ''} left)"
-        row.used_at = now
-        uow.commit()
-    return None
 
 
 @dataclass(frozen=True, slots=True)

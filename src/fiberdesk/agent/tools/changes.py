@@ -10,15 +10,20 @@ also check their own service-level token (an HMAC of what was shown).
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from fiberdesk.agent.registry import Args, Call, ToolSpec, tool
 from fiberdesk.agent.session import fingerprint
-from fiberdesk.agent.tools.common import Confirm, CustomerId, plain, preview_answer
+from fiberdesk.agent.tools.common import (
+    Confirm,
+    CustomerId,
+    Offer,
+    plain,
+    preview_or_confirm,
+)
 from fiberdesk.db.base import utcnow
 from fiberdesk.domain.customers import ServiceStatus
 from fiberdesk.domain.errors import InvalidInput, Refused
@@ -40,11 +45,6 @@ def _owner(call: Call, args: Any) -> int:
         return customers.get_customer(uow, actor=call.actor, customer_id=args.customer_id).id
 
 
-def _expiry(call: Call, service_expiry: datetime | None = None) -> datetime:
-    mine = utcnow() + call.settings.preview_ttl
-    return min(mine, service_expiry) if service_expiry is not None else mine
-
-
 def _without_token(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "token"}
 
@@ -56,8 +56,9 @@ class TierArgs(Args):
 
 
 def change_tier(call: Call, args: TierArgs) -> dict[str, Any]:
-    app, facts = call.app, fingerprint(plan=args.plan.upper())
-    if args.confirm is None:
+    app = call.app
+
+    def preview() -> Offer:
         p = changes.preview_change(
             app.uow,
             actor=call.actor,
@@ -66,30 +67,29 @@ def change_tier(call: Call, args: TierArgs) -> dict[str, Any]:
             rules=app.rules,
             secret_key=app.settings.secret_key,
         )
-        expires = _expiry(call, p.expires_at)
-        call.session.offer(
-            tool=call.tool,
+        return Offer(_without_token(plain(p)), p.token, p.expires_at)
+
+    def carry_out(token: str) -> dict[str, Any]:
+        done = changes.change_tier(
+            app.uow,
+            actor=call.actor,
+            network=app.network,
             customer_id=args.customer_id,
-            facts=facts,
-            token=p.token,
-            expires_at=expires,
+            plan_code=args.plan,
+            confirm=token,
+            rules=app.rules,
+            secret_key=app.settings.secret_key,
         )
-        return preview_answer(call.tool, p.token, expires, **_without_token(plain(p)))
-    call.session.redeem(
-        tool=call.tool, customer_id=args.customer_id, facts=facts, token=args.confirm
-    )
-    done = changes.change_tier(
-        app.uow,
-        actor=call.actor,
-        network=app.network,
+        return {"done": True, "change": _without_token(plain(done))}
+
+    return preview_or_confirm(
+        call,
         customer_id=args.customer_id,
-        plan_code=args.plan,
+        facts=fingerprint(plan=args.plan.upper()),
         confirm=args.confirm,
-        rules=app.rules,
-        secret_key=app.settings.secret_key,
+        preview=preview,
+        carry_out=carry_out,
     )
-    call.session.spend(args.confirm)
-    return {"done": True, "change": _without_token(plain(done))}
 
 
 class DisconnectArgs(Args):
@@ -102,8 +102,8 @@ class DisconnectArgs(Args):
 def disconnect_service(call: Call, args: DisconnectArgs) -> dict[str, Any]:
     app = call.app
     day = args.on or utcnow().date()
-    facts = fingerprint(on=day, churn_reason=args.churn_reason)
-    if args.confirm is None:
+
+    def preview() -> Offer:
         bill = disconnect.preview_disconnect(
             app.uow,
             actor=call.actor,
@@ -112,38 +112,32 @@ def disconnect_service(call: Call, args: DisconnectArgs) -> dict[str, Any]:
             settings=app.return_settings,
             secret_key=app.settings.secret_key,
         )
-        expires = _expiry(call)
-        call.session.offer(
-            tool=call.tool,
+        shown = {"churn_reason": args.churn_reason, "final_bill": _without_token(plain(bill))}
+        return Offer(shown, bill.token)
+
+    def carry_out(token: str) -> dict[str, Any]:
+        bill = disconnect.disconnect(
+            app.uow,
+            actor=call.actor,
+            network=app.network,
+            gateway=app.gateway,
             customer_id=args.customer_id,
-            facts=facts,
-            token=bill.token,
-            expires_at=expires,
-        )
-        return preview_answer(
-            call.tool,
-            bill.token,
-            expires,
+            on=day,
             churn_reason=args.churn_reason,
-            final_bill=_without_token(plain(bill)),
+            confirm=token,
+            settings=app.return_settings,
+            secret_key=app.settings.secret_key,
         )
-    call.session.redeem(
-        tool=call.tool, customer_id=args.customer_id, facts=facts, token=args.confirm
-    )
-    bill = disconnect.disconnect(
-        app.uow,
-        actor=call.actor,
-        network=app.network,
-        gateway=app.gateway,
+        return {"done": True, "final_bill": _without_token(plain(bill))}
+
+    return preview_or_confirm(
+        call,
         customer_id=args.customer_id,
-        on=day,
-        churn_reason=args.churn_reason,
+        facts=fingerprint(on=day, churn_reason=args.churn_reason),
         confirm=args.confirm,
-        settings=app.return_settings,
-        secret_key=app.settings.secret_key,
+        preview=preview,
+        carry_out=carry_out,
     )
-    call.session.spend(args.confirm)
-    return {"done": True, "final_bill": _without_token(plain(bill))}
 
 
 class SuspendArgs(Args):
@@ -187,30 +181,26 @@ def _suspension(call: Call, args: SuspendArgs) -> dict[str, Any]:
 def suspend_service(call: Call, args: SuspendArgs) -> dict[str, Any]:
     app = call.app
     shown = _suspension(call, args)
-    facts = fingerprint(until=args.until)
-    if args.confirm is None:
-        token, expires = secrets.token_urlsafe(18), _expiry(call)
-        call.session.offer(
-            tool=call.tool,
+
+    def carry_out(token: str) -> dict[str, Any]:
+        hold_id = holds.vacation_hold(
+            app.uow,
+            actor=call.actor,
+            network=app.network,
             customer_id=args.customer_id,
-            facts=facts,
-            token=token,
-            expires_at=expires,
+            ends_on=args.until,
+            settings=app.hold_settings,
         )
-        return preview_answer(call.tool, token, expires, **shown)
-    call.session.redeem(
-        tool=call.tool, customer_id=args.customer_id, facts=facts, token=args.confirm
-    )
-    hold_id = holds.vacation_hold(
-        app.uow,
-        actor=call.actor,
-        network=app.network,
+        return {"done": True, "hold_id": hold_id, "suspension": shown}
+
+    return preview_or_confirm(
+        call,
         customer_id=args.customer_id,
-        ends_on=args.until,
-        settings=app.hold_settings,
+        facts=fingerprint(until=args.until),
+        confirm=args.confirm,
+        preview=lambda: Offer(shown),
+        carry_out=carry_out,
     )
-    call.session.spend(args.confirm)
-    return {"done": True, "hold_id": hold_id, "suspension": shown}
 
 
 class ResumeArgs(Args):
@@ -275,30 +265,26 @@ def _relocation(call: Call, args: RelocateArgs) -> dict[str, Any]:
 def relocate(call: Call, args: RelocateArgs) -> dict[str, Any]:
     app = call.app
     shown = _relocation(call, args)
-    facts = fingerprint(to=args.new_premises_id, plan=(args.plan or "").upper())
-    if args.confirm is None:
-        token, expires = secrets.token_urlsafe(18), _expiry(call)
-        call.session.offer(
-            tool=call.tool,
+
+    def carry_out(token: str) -> dict[str, Any]:
+        order = relocation.start_relocation(
+            app.uow,
+            actor=call.actor,
             customer_id=args.customer_id,
-            facts=facts,
-            token=token,
-            expires_at=expires,
+            new_premises_id=args.new_premises_id,
+            rules=app.rules,
+            plan_code=args.plan,
         )
-        return preview_answer(call.tool, token, expires, **shown)
-    call.session.redeem(
-        tool=call.tool, customer_id=args.customer_id, facts=facts, token=args.confirm
-    )
-    order = relocation.start_relocation(
-        app.uow,
-        actor=call.actor,
+        return {"done": True, "order": plain(order)}
+
+    return preview_or_confirm(
+        call,
         customer_id=args.customer_id,
-        new_premises_id=args.new_premises_id,
-        rules=app.rules,
-        plan_code=args.plan,
+        facts=fingerprint(to=args.new_premises_id, plan=(args.plan or "").upper()),
+        confirm=args.confirm,
+        preview=lambda: Offer(shown),
+        carry_out=carry_out,
     )
-    call.session.spend(args.confirm)
-    return {"done": True, "order": plain(order)}
 
 
 TOOLS: list[ToolSpec[Any]] = [

@@ -1,13 +1,18 @@
-"""What the tool modules share: argument types, whose account a call changes, rendering."""
+"""What the tool modules share: argument types, whose account a call changes, rendering,
+and the two calls of a costly change (a preview, then its confirmation)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from fiberdesk.agent.registry import Call
+from fiberdesk.db.base import utcnow
 from fiberdesk.domain.users import Permission
 from fiberdesk.services import accounts
 
@@ -64,3 +69,48 @@ def preview_answer(tool: str, token: str, until: object, /, **shown: Any) -> dic
         f"if they agree, call {tool} again with the same arguments and confirm set to the "
         "token above.",
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What a costly change's preview shows, and the token that confirms it."""
+
+    shown: dict[str, Any]
+    #: the service's own token (an HMAC of what was shown), else a random one
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    #: when the service's token stops being good, if it has an expiry of its own
+    expires_at: datetime | None = None
+
+
+def preview_or_confirm(
+    call: Call,
+    *,
+    customer_id: int,
+    facts: str,
+    confirm: str | None,
+    preview: Callable[[], Offer],
+    carry_out: Callable[[str], dict[str, Any]],
+) -> dict[str, Any]:
+    """A costly change in two calls. Without ``confirm``: ``preview()``, kept in the
+    session for this tool, customer and ``facts`` (a ``fingerprint`` of the deciding
+    arguments) until the session's preview time or the service's expiry, whichever is
+    sooner, and answered as a preview; nothing changes. With ``confirm``: the token must be
+    that of such a preview, still current; ``carry_out(confirm)`` makes the change and the
+    token is spent."""
+    if confirm is None:
+        offer = preview()
+        expires = utcnow() + call.settings.preview_ttl
+        if offer.expires_at is not None:
+            expires = min(expires, offer.expires_at)
+        call.session.offer(
+            tool=call.tool,
+            customer_id=customer_id,
+            facts=facts,
+            token=offer.token,
+            expires_at=expires,
+        )
+        return preview_answer(call.tool, offer.token, expires, **offer.shown)
+    call.session.redeem(tool=call.tool, customer_id=customer_id, facts=facts, token=confirm)
+    done = carry_out(confirm)
+    call.session.spend(confirm)
+    return done
