@@ -7,19 +7,14 @@ checked off, then a booking in a given window with a given technician.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import pytest
-from fastapi.testclient import TestClient
 
 from fiberdesk.bootstrap import Fiberdesk
 from fiberdesk.db.models import Premises
 from fiberdesk.domain.signup import IdentityMethod
 from fiberdesk.domain.users import SYSTEM_ACTOR
 from fiberdesk.services import orders, quotes, scheduling, signup
-from fiberdesk.web.app import create_app
 from tests.factories import (
     FieldStaff,
     QualificationWorld,
@@ -131,9 +126,3 @@ def book(
         settings=fd.scheduling,
         technician_id=technician_id,
     ).appointment_id
-
-
-@pytest.fixture
-def client(fd: Fiberdesk) -> Iterator[TestClient]:
-    with TestClient(create_app(fd), base_url="http://console.test") as c:
-        yield c

@@ -59,6 +59,7 @@ def test_tiers_are_listed_and_an_admin_changes_a_price(
             sa.select(AuditEntry).where(AuditEntry.action == "plan.update")
         ).one()
     assert entry.via == "console" and entry.actor == "ada" and entry.entity_id == code
+    assert entry.before is not None
     assert Decimal(str(entry.before["monthly_price"])) == before
 
 

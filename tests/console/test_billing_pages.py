@@ -4,7 +4,6 @@ forms, invoices (TestClient on SQLite and PostgreSQL); and the overview's read s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,16 +20,11 @@ from fiberdesk.domain.errors import Forbidden, InvalidInput
 from fiberdesk.domain.users import SYSTEM_ACTOR, Actor, Channel, Role
 from fiberdesk.services import billing, billing_views, holds
 from fiberdesk.services.pagination import PageRequest
-from fiberdesk.web.app import create_app
 from tests.console.billing_support import overdue_invoice
-from tests.console.support import make_user, sign_in
+from tests.console.support import client, sign_in_as
 from tests.factories import ActiveCustomers, make_active_customers, open_billing
 
-
-@pytest.fixture
-def client(fd: Fiberdesk) -> Iterator[TestClient]:
-    with TestClient(create_app(fd), base_url="http://console.test") as c:
-        yield c
+__all__ = ["client"]
 
 
 @pytest.fixture
@@ -62,8 +56,9 @@ def _balance(fd: Fiberdesk, customer_id: int) -> Decimal:
 
 
 def _clerk(fd: Fiberdesk, client: TestClient, customer_id: int) -> str:
-    make_user(fd, Role.BILLING, "bea")
-    return sign_in(client, "bea", page=f"/console/billing/accounts/{customer_id}")
+    return sign_in_as(
+        fd, client, Role.BILLING, "bea", page=f"/console/billing/accounts/{customer_id}"
+    )
 
 
 def _name(fd: Fiberdesk, customer_id: int) -> str:
@@ -286,8 +281,7 @@ def test_a_csr_reads_billing_but_may_not_take_payments(
     fd: Fiberdesk, client: TestClient, world: ActiveCustomers
 ) -> None:
     cid = world.customer_ids[0]
-    make_user(fd, Role.CSR, "casey")
-    csrf = sign_in(client, "casey")
+    csrf = sign_in_as(fd, client, Role.CSR, "casey")
     assert client.get("/console/billing").status_code == 200
     page = client.get(f"/console/billing/accounts/{cid}")
     assert page.status_code == 200
@@ -328,8 +322,7 @@ def test_roles_outside_billing_get_403(
     fd: Fiberdesk, client: TestClient, world: ActiveCustomers, role: Role
 ) -> None:
     cid = world.customer_ids[0]
-    make_user(fd, role, "outsider")
-    csrf = sign_in(client, "outsider")
+    csrf = sign_in_as(fd, client, role, "outsider")
     with fd.uow(write=False) as uow:
         invoice_id = uow.session.scalars(sa.select(Invoice.id)).one()
     for path in (

@@ -5,7 +5,6 @@ with the preview's token, and refused with nothing changed when the token does n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -25,18 +24,13 @@ from fiberdesk.db.models import (
 )
 from fiberdesk.domain.customers import ServiceStatus
 from fiberdesk.domain.users import Role
-from fiberdesk.web.app import create_app
 from tests.console.billing_support import overdue_invoice
-from tests.console.support import make_user, sign_in
+from tests.console.support import client, count_rows, sign_in_as
 from tests.factories import ActiveCustomers, make_active_customers, open_billing
 
+__all__ = ["client"]
+
 _CONFIRM = re.compile(r'name="confirm" value="([^"]+)"')
-
-
-@pytest.fixture
-def client(fd: Fiberdesk) -> Iterator[TestClient]:
-    with TestClient(create_app(fd), base_url="http://console.test") as c:
-        yield c
 
 
 @pytest.fixture
@@ -64,17 +58,8 @@ def _status(fd: Fiberdesk, customer_id: int) -> ServiceStatus:
         return customer.status
 
 
-def _count(fd: Fiberdesk, model: type, **where: object) -> int:
-    with fd.uow(write=False) as uow:
-        query = sa.select(sa.func.count()).select_from(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return uow.session.scalar(query) or 0
-
-
 def _csr(fd: Fiberdesk, client: TestClient, customer_id: int) -> str:
-    make_user(fd, Role.CSR, "casey")
-    return sign_in(client, "casey", page=f"/console/changes/{customer_id}/tier")
+    return sign_in_as(fd, client, Role.CSR, "casey", page=f"/console/changes/{customer_id}/tier")
 
 
 def test_an_upgrade_shows_the_proration_first_and_changes_only_when_confirmed(
@@ -98,7 +83,7 @@ def test_an_upgrade_shows_the_proration_first_and_changes_only_when_confirmed(
     assert token
     # nothing has changed yet
     assert _plan(fd, cid) == "PLUS"
-    assert _count(fd, ServiceOrder, customer_id=cid) == 0
+    assert count_rows(fd, ServiceOrder, customer_id=cid) == 0
 
     done = client.post(
         f"/console/changes/{cid}/tier",
@@ -142,8 +127,8 @@ def test_a_mismatching_token_is_refused_and_nothing_changes(
         # a fresh preview with a fresh token is shown beside the refusal
         assert _CONFIRM.search(refused.text)
     assert _plan(fd, cid) == "PLUS"
-    assert _count(fd, ServiceOrder, customer_id=cid) == 0
-    assert _count(fd, LedgerEntry, kind="CREDIT") == 0
+    assert count_rows(fd, ServiceOrder, customer_id=cid) == 0
+    assert count_rows(fd, LedgerEntry, kind="CREDIT") == 0
 
 
 def test_bad_tier_input_is_shown_beside_the_choice(
@@ -238,7 +223,7 @@ def test_disconnection_shows_the_final_bill_then_closes_with_return_instructions
     )
     assert wrong.status_code == 422
     assert _status(fd, cid) is ServiceStatus.ACTIVE
-    assert _count(fd, Invoice, kind="FINAL") == 0
+    assert count_rows(fd, Invoice, kind="FINAL") == 0
 
     done = client.post(
         f"/console/changes/{cid}/disconnect",
@@ -247,7 +232,7 @@ def test_disconnection_shows_the_final_bill_then_closes_with_return_instructions
     )
     assert done.status_code == 303
     assert _status(fd, cid) is ServiceStatus.DISCONNECTED
-    assert _count(fd, EquipmentReturn, customer_id=cid) == 1
+    assert count_rows(fd, EquipmentReturn, customer_id=cid) == 1
     page = client.get(done.headers["location"])
     assert "The account is closed." in page.text
     assert "Equipment return" in page.text and world.serials[0] in page.text
@@ -294,15 +279,14 @@ def test_vacation_hold_and_resume(
     )
     assert back.status_code == 303
     assert _status(fd, cid) is ServiceStatus.ACTIVE
-    assert _count(fd, ServiceHold, customer_id=cid) == 1
+    assert count_rows(fd, ServiceHold, customer_id=cid) == 1
 
 
 def test_billing_suspends_for_non_payment_only_when_overdue(
     fd: Fiberdesk, client: TestClient, world: ActiveCustomers
 ) -> None:
     cid = world.customer_ids[0]
-    make_user(fd, Role.BILLING, "bill")
-    csrf = sign_in(client, "bill", page=f"/console/changes/{cid}/suspend")
+    csrf = sign_in_as(fd, client, Role.BILLING, "bill", page=f"/console/changes/{cid}/suspend")
     form = client.get(f"/console/changes/{cid}/suspend")
     assert 'value="non_payment"' in form.text and 'value="vacation"' not in form.text
     refused = client.post(
@@ -372,8 +356,7 @@ def test_roles_outside_service_changes_get_403(
     fd: Fiberdesk, client: TestClient, world: ActiveCustomers, role: Role
 ) -> None:
     cid = world.customer_ids[0]
-    make_user(fd, role, "outsider")
-    csrf = sign_in(client, "outsider")
+    csrf = sign_in_as(fd, client, role, "outsider")
     for path in ("tier", "suspend", "resume", "relocate", "disconnect", "done"):
         page = client.get(f"/console/changes/{cid}/{path}")
         assert page.status_code == 403, path

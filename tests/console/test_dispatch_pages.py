@@ -15,24 +15,17 @@ from fiberdesk.db.models import Appointment, AuditEntry, Customer, ServiceOrder
 from fiberdesk.domain.orders import AppointmentStatus, OrderStatus
 from fiberdesk.domain.users import SYSTEM_ACTOR, Role
 from fiberdesk.services import dispatch_board
-from tests.console.field_world import book, build, client, ready_order, work_day
-from tests.console.support import csrf_of, make_user, sign_in
+from tests.console.field_world import book, build, ready_order, work_day
+from tests.console.support import (
+    client,
+    csrf_of,
+    detached,
+    error_of,
+    sign_in,
+    sign_in_as,
+)
 
 __all__ = ["client"]
-
-
-def _error_of(html: str, field: str) -> str:
-    found = re.search(rf'<div class="error" id="e-{field}" role="alert">([^<]*)</div>', html)
-    assert found, f"no error shown next to {field}"
-    return found.group(1)
-
-
-def _appointment(fd: Fiberdesk, appointment_id: int) -> Appointment:
-    with fd.uow(write=False) as uow:
-        a = uow.session.get(Appointment, appointment_id)
-        assert a is not None
-        uow.session.expunge(a)
-        return a
 
 
 def test_the_board_shows_technicians_windows_capacity_and_waiting_orders(
@@ -43,8 +36,7 @@ def test_the_board_shows_technicians_windows_capacity_and_waiting_orders(
     booked = ready_order(fd, w.world, 1)
     book(fd, booked, day, "AM", w.staff.technician_ids[0])
     ready_order(fd, w.world, 2)  # waits for a window
-    make_user(fd, Role.DISPATCHER, "dee")
-    sign_in(client, "dee", page="/console/dispatch")
+    sign_in_as(fd, client, Role.DISPATCHER, "dee", page="/console/dispatch")
     html = client.get(f"/console/dispatch?date={day.isoformat()}").text
     assert day.strftime("%A %d %B %Y") in html
     assert "Tech 1" in html and "Tech 2" in html
@@ -76,8 +68,7 @@ def test_a_visit_at_risk_is_highlighted(fd: Fiberdesk, client: TestClient) -> No
             {"t": w.staff.technician_ids[0], "d": day.weekday()},
         )
         uow.commit()
-    make_user(fd, Role.DISPATCHER, "dee")
-    sign_in(client, "dee", page="/console/dispatch")
+    sign_in_as(fd, client, Role.DISPATCHER, "dee", page="/console/dispatch")
     html = client.get(f"/console/dispatch?date={day.isoformat()}").text
     risk = html.split('id="risk-h"')[1].split("</section>")[0]
     assert "Jordan Fiber1" in risk and "outside the technician&#39;s shift" in risk
@@ -101,8 +92,7 @@ def test_reschedule_to_an_offered_window(fd: Fiberdesk, client: TestClient) -> N
     day = work_day()
     order_id = ready_order(fd, w.world, 1)
     appointment_id = book(fd, order_id, day, "AM", w.staff.technician_ids[0])
-    make_user(fd, Role.DISPATCHER, "dee")
-    csrf = sign_in(client, "dee", page="/console/dispatch")
+    csrf = sign_in_as(fd, client, Role.DISPATCHER, "dee", page="/console/dispatch")
     page = client.get(f"/console/dispatch/appointments/{appointment_id}")
     assert page.status_code == 200
     html = page.text
@@ -114,7 +104,7 @@ def test_reschedule_to_an_offered_window(fd: Fiberdesk, client: TestClient) -> N
         f"/console/dispatch/appointments/{appointment_id}/reschedule",
         data={"csrf_token": csrf, "slot": ""},
     )
-    assert r.status_code == 422 and "Choose one of the free windows" in _error_of(r.text, "slot")
+    assert r.status_code == 422 and "Choose one of the free windows" in error_of(r.text, "slot")
     target = offered[-1]
     r = client.post(
         f"/console/dispatch/appointments/{appointment_id}/reschedule",
@@ -124,8 +114,8 @@ def test_reschedule_to_an_offered_window(fd: Fiberdesk, client: TestClient) -> N
     assert r.status_code == 303, r.text
     new_id = int(r.headers["location"].split("/")[-1].split("?")[0])
     assert new_id != appointment_id
-    assert _appointment(fd, appointment_id).status is AppointmentStatus.CANCELLED
-    moved = _appointment(fd, new_id)
+    assert detached(fd, Appointment, appointment_id).status is AppointmentStatus.CANCELLED
+    moved = detached(fd, Appointment, new_id)
     assert f"{moved.day.isoformat()} {moved.window_code}" == target
     shown = client.get(r.headers["location"]).text
     assert "Visit moved" in shown and "Earlier bookings" in shown
@@ -138,8 +128,7 @@ def test_a_full_window_is_refused_next_to_the_field(fd: Fiberdesk, client: TestC
     book(fd, first, day, "AM")
     second = ready_order(fd, w.world, 2)
     appointment_id = book(fd, second, day, "PM")
-    make_user(fd, Role.DISPATCHER, "dee")
-    csrf = sign_in(client, "dee", page="/console/dispatch")
+    csrf = sign_in_as(fd, client, Role.DISPATCHER, "dee", page="/console/dispatch")
     # the AM window is not offered: it is full
     html = client.get(f"/console/dispatch/appointments/{appointment_id}").text
     assert f'value="{day.isoformat()} AM"' not in html
@@ -153,10 +142,10 @@ def test_a_full_window_is_refused_next_to_the_field(fd: Fiberdesk, client: TestC
             data={"csrf_token": csrf, **data},
         )
         assert r.status_code == 422
-        assert "fully booked" in _error_of(r.text, field)
+        assert "fully booked" in error_of(r.text, field)
     # the user's choice is shown again
     assert 'name="day" value="' + day.isoformat() + '"' in r.text
-    kept = _appointment(fd, appointment_id)
+    kept = detached(fd, Appointment, appointment_id)
     assert kept.status is AppointmentStatus.BOOKED and kept.window_code == "PM"
     with fd.uow(write=False) as uow:
         am = uow.session.scalar(
@@ -174,7 +163,7 @@ def test_a_full_window_is_refused_next_to_the_field(fd: Fiberdesk, client: TestC
         f"/console/dispatch/appointments/{appointment_id}/reschedule",
         data={"csrf_token": csrf, "day": "", "window": "AM"},
     )
-    assert r.status_code == 422 and "Choose a day" in _error_of(r.text, "day")
+    assert r.status_code == 422 and "Choose a day" in error_of(r.text, "day")
 
 
 def test_reassign_to_another_technician(fd: Fiberdesk, client: TestClient) -> None:
@@ -183,8 +172,7 @@ def test_reassign_to_another_technician(fd: Fiberdesk, client: TestClient) -> No
     day = work_day()
     a = book(fd, ready_order(fd, w.world, 1), day, "AM", one)
     b = book(fd, ready_order(fd, w.world, 2), day, "AM", two)
-    make_user(fd, Role.DISPATCHER, "dee")
-    csrf = sign_in(client, "dee", page="/console/dispatch")
+    csrf = sign_in_as(fd, client, Role.DISPATCHER, "dee", page="/console/dispatch")
     html = client.get(f"/console/dispatch/appointments/{a}").text
     assert f'<option value="{two}"' not in html  # Tech 2 has no room left
     r = client.post(
@@ -192,27 +180,27 @@ def test_reassign_to_another_technician(fd: Fiberdesk, client: TestClient) -> No
         data={"csrf_token": csrf, "technician_id": str(two)},
     )
     assert r.status_code == 422
-    assert "fully booked" in _error_of(r.text, "technician_id")
-    assert _appointment(fd, a).technician_id == one
+    assert "fully booked" in error_of(r.text, "technician_id")
+    assert detached(fd, Appointment, a).technician_id == one
     r = client.post(
         f"/console/dispatch/appointments/{a}/reassign",
         data={"csrf_token": csrf, "technician_id": ""},
     )
-    assert r.status_code == 422 and "Choose a technician" in _error_of(r.text, "technician_id")
+    assert r.status_code == 422 and "Choose a technician" in error_of(r.text, "technician_id")
     # Tech 2's visit is cancelled: now there is room
     r = client.post(
         f"/console/dispatch/appointments/{b}/cancel",
         data={"csrf_token": csrf, "reason": "   "},
     )
-    assert r.status_code == 422 and "Say why" in _error_of(r.text, "reason")
-    assert _appointment(fd, b).status is AppointmentStatus.BOOKED
+    assert r.status_code == 422 and "Say why" in error_of(r.text, "reason")
+    assert detached(fd, Appointment, b).status is AppointmentStatus.BOOKED
     r = client.post(
         f"/console/dispatch/appointments/{b}/cancel",
         data={"csrf_token": csrf, "reason": "Customer away that week"},
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert _appointment(fd, b).status is AppointmentStatus.CANCELLED
+    assert detached(fd, Appointment, b).status is AppointmentStatus.CANCELLED
     with fd.uow(write=False) as uow:
         order = uow.session.scalar(
             sa.select(ServiceOrder).join(Customer).where(Customer.name == "Jordan Fiber2")
@@ -226,7 +214,7 @@ def test_reassign_to_another_technician(fd: Fiberdesk, client: TestClient) -> No
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert _appointment(fd, a).technician_id == two
+    assert detached(fd, Appointment, a).technician_id == two
     with fd.uow(write=False) as uow:
         assert uow.session.scalar(
             sa.select(AuditEntry.id).where(AuditEntry.action == "appointment.reassign")
@@ -237,8 +225,7 @@ def test_reassign_to_another_technician(fd: Fiberdesk, client: TestClient) -> No
 def test_roles_outside_dispatch_get_403(fd: Fiberdesk, client: TestClient) -> None:
     w = build(fd)
     appointment_id = book(fd, ready_order(fd, w.world, 1), work_day(), "AM")
-    make_user(fd, Role.BILLING, "bill")
-    sign_in(client, "bill", page="/console")
+    sign_in_as(fd, client, Role.BILLING, "bill", page="/console")
     for url in ("/console/dispatch", f"/console/dispatch/appointments/{appointment_id}"):
         r = client.get(url)
         assert r.status_code == 403 and "Jordan Fiber1" not in r.text
@@ -248,7 +235,7 @@ def test_roles_outside_dispatch_get_403(fd: Fiberdesk, client: TestClient) -> No
         data={"csrf_token": csrf, "reason": "no"},
     )
     assert r.status_code == 403
-    assert _appointment(fd, appointment_id).status is AppointmentStatus.BOOKED
+    assert detached(fd, Appointment, appointment_id).status is AppointmentStatus.BOOKED
     client.cookies.clear()
     sign_in(client, w.staff.technician_user, page="/console/field")
     assert client.get("/console/dispatch").status_code == 403
@@ -309,8 +296,7 @@ def test_a_waiting_order_is_booked_from_the_board(fd: Fiberdesk, client: TestCli
         order = orders.get_order(uow.session, unready)
         orders.check_off(order, "contract", None)
         uow.commit()
-    make_user(fd, Role.DISPATCHER, "dee")
-    csrf = sign_in(client, "dee", page="/console/dispatch")
+    csrf = sign_in_as(fd, client, Role.DISPATCHER, "dee", page="/console/dispatch")
     board = client.get(f"/console/dispatch?date={day.isoformat()}").text
     assert f'href="/console/dispatch/orders/{waiting}"' in board
     html = client.get(f"/console/dispatch/orders/{unready}").text
@@ -319,11 +305,11 @@ def test_a_waiting_order_is_booked_from_the_board(fd: Fiberdesk, client: TestCli
     assert "Jordan Fiber2" in html and f'value="{day.isoformat()} AM"' not in html
     url = f"/console/dispatch/orders/{waiting}/book"
     r = client.post(url, data={"csrf_token": csrf, "slot": "", "technician_id": ""})
-    assert r.status_code == 422 and "Choose one of the free windows" in _error_of(r.text, "slot")
+    assert r.status_code == 422 and "Choose one of the free windows" in error_of(r.text, "slot")
     r = client.post(
         url, data={"csrf_token": csrf, "slot": f"{day.isoformat()} AM", "technician_id": ""}
     )
-    assert r.status_code == 422 and "fully booked" in _error_of(r.text, "slot")
+    assert r.status_code == 422 and "fully booked" in error_of(r.text, "slot")
     with fd.uow(write=False) as uow:
         still = uow.session.get(ServiceOrder, waiting)
         assert still is not None and still.status is OrderStatus.OPEN

@@ -4,8 +4,6 @@ to activation or a repair closure; bad input shown next to the field and nothing
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -23,25 +21,19 @@ from fiberdesk.domain.equipment import EquipmentStatus
 from fiberdesk.domain.orders import OrderStatus, OrderType
 from fiberdesk.domain.users import SYSTEM_ACTOR, Role
 from fiberdesk.services import scheduling
-from tests.console.field_world import World, book, build, client, ready_order, work_day
-from tests.console.support import csrf_of, make_user, sign_in
+from tests.console.field_world import World, book, build, ready_order, work_day
+from tests.console.support import (
+    client,
+    csrf_of,
+    detached,
+    error_of,
+    make_user,
+    sign_in,
+    sign_in_as,
+)
 from tests.factories import make_active_customers
 
 __all__ = ["client"]
-
-
-def _error_of(html: str, field: str) -> str:
-    found = re.search(rf'<div class="error" id="e-{field}" role="alert">([^<]*)</div>', html)
-    assert found, f"no error shown next to {field}"
-    return found.group(1)
-
-
-def _order(fd: Fiberdesk, order_id: int) -> ServiceOrder:
-    with fd.uow(write=False) as uow:
-        order = uow.session.get(ServiceOrder, order_id)
-        assert order is not None
-        uow.session.expunge(order)
-        return order
 
 
 def _customer_status(fd: Fiberdesk, order_id: int) -> ServiceStatus:
@@ -113,13 +105,11 @@ def test_another_technicians_work_order_is_403(fd: Fiberdesk, client: TestClient
         )
     # a billing user may not open the field pages; an admin may see any work order
     client.cookies.clear()
-    make_user(fd, Role.BILLING, "bill")
-    sign_in(client, "bill")
+    sign_in_as(fd, client, Role.BILLING, "bill")
     assert client.get("/console/field").status_code == 403
     assert client.get(f"/console/field/workorders/{order_id}").status_code == 403
     client.cookies.clear()
-    make_user(fd, Role.ADMIN, "ada")
-    sign_in(client, "ada")
+    sign_in_as(fd, client, Role.ADMIN, "ada")
     page = client.get(f"/console/field/workorders/{order_id}")
     assert page.status_code == 200 and "Jordan Fiber1" in page.text
     route = client.get(f"/console/field?technician={w.staff.technician_ids[0]}").text
@@ -152,7 +142,7 @@ def test_an_installation_from_setting_out_to_active(fd: Fiberdesk, client: TestC
         for name, value in data.items():  # the input is shown again
             if name == field:
                 assert f'value="{value}"' in r.text
-        return _error_of(r.text, field)
+        return error_of(r.text, field)
 
     assert "1 to 600" in refused("en-route", "eta_minutes", eta_minutes="900")
     html = post("en-route", eta_minutes="25")
@@ -167,7 +157,7 @@ def test_an_installation_from_setting_out_to_active(fd: Fiberdesk, client: TestC
     # the ONT: a bad serial, one not in stock, then one from stock
     assert "not an ONT serial" in refused("ont", "serial", serial="HWTC12")
     assert "not in the inventory" in refused("ont", "serial", serial="ZZZZ00000001")
-    assert _order(fd, order_id).details.get("ont_serial") is None
+    assert detached(fd, ServiceOrder, order_id).details.get("ont_serial") is None
     serial = w.staff.serials[2]
     html = post("ont", serial=serial.lower())
     assert serial in html
@@ -177,7 +167,7 @@ def test_an_installation_from_setting_out_to_active(fd: Fiberdesk, client: TestC
     assert "must be a number" in refused("rx", "rx_dbm", rx_dbm="abc")
     assert "not a power meter reading" in refused("rx", "rx_dbm", rx_dbm="19.5")
     assert "below the ONT&#39;s sensitivity" in refused("rx", "rx_dbm", rx_dbm="-31.4")
-    order = _order(fd, order_id)
+    order = detached(fd, ServiceOrder, order_id)
     assert "rx_reading" not in order.details
     assert order.steps[-1]["step"] == "rx_reading" and order.steps[-1]["outcome"] == "refused"
     html = post("rx", rx_dbm="-19.6")
@@ -192,7 +182,7 @@ def test_an_installation_from_setting_out_to_active(fd: Fiberdesk, client: TestC
     assert "Enter the upload" in refused(
         "speed-test", "upload_mbps", download_mbps="290", upload_mbps=""
     )
-    assert "speed_test_entry" not in _order(fd, order_id).details
+    assert "speed_test_entry" not in detached(fd, ServiceOrder, order_id).details
     post("speed-test", download_mbps="291.5", upload_mbps="148")
     # activation needs the physical installation confirmed
     assert "Confirm the drop" in refused("activate", "physical_confirmed")
@@ -200,7 +190,7 @@ def test_an_installation_from_setting_out_to_active(fd: Fiberdesk, client: TestC
     html = post("activate", physical_confirmed="yes")
     assert "Service activated" in html
     assert _customer_status(fd, order_id) is ServiceStatus.ACTIVE
-    order = _order(fd, order_id)
+    order = detached(fd, ServiceOrder, order_id)
     assert order.status is OrderStatus.COMPLETED and order.details["provisioned"]
     with fd.uow(write=False) as uow:
         unit = uow.session.scalar(sa.select(Equipment).where(Equipment.serial_number == serial))
@@ -221,14 +211,14 @@ def test_a_preassigned_ont_is_swapped_for_the_one_in_hand(
     url = f"/console/field/workorders/{order_id}"
     assert w.staff.serials[0] in client.get(url).text
     r = client.post(f"{url}/ont", data={"csrf_token": csrf, "serial": w.staff.serials[0]})
-    assert r.status_code == 422 and "already on this order" in _error_of(r.text, "serial")
+    assert r.status_code == 422 and "already on this order" in error_of(r.text, "serial")
     r = client.post(
         f"{url}/ont",
         data={"csrf_token": csrf, "serial": w.staff.serials[1]},
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert _order(fd, order_id).details["ont_serial"] == w.staff.serials[1]
+    assert detached(fd, ServiceOrder, order_id).details["ont_serial"] == w.staff.serials[1]
     with fd.uow(write=False) as uow:
         statuses = dict(
             uow.session.execute(
@@ -285,15 +275,15 @@ def test_a_repair_visit_is_closed_with_its_resolution(fd: Fiberdesk, client: Tes
     assert "Close the repair" in html and "Activate the service" not in html
     r = client.post(f"{url}/repair", data={"csrf_token": csrf, "resolution": "ok"})
     assert r.status_code == 422
-    assert "Say what you found" in _error_of(r.text, "resolution")
-    assert _order(fd, order_id).status is OrderStatus.IN_PROGRESS
+    assert "Say what you found" in error_of(r.text, "resolution")
+    assert detached(fd, ServiceOrder, order_id).status is OrderStatus.IN_PROGRESS
     r = client.post(
         f"{url}/repair",
         data={"csrf_token": csrf, "resolution": "Dirty connector at the NAP cleaned; Rx -18.9"},
         follow_redirects=False,
     )
     assert r.status_code == 303
-    order = _order(fd, order_id)
+    order = detached(fd, ServiceOrder, order_id)
     assert order.status is OrderStatus.COMPLETED
     assert order.details["resolution"].startswith("Dirty connector")
     done = client.get(r.headers["location"]).text

@@ -4,7 +4,6 @@ forms; opening a ticket (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,15 +15,10 @@ from fiberdesk.domain.tickets import TicketCategory, TicketPriority, TicketStatu
 from fiberdesk.domain.users import SYSTEM_ACTOR, Role
 from fiberdesk.services import tickets
 from fiberdesk.services.pagination import PageRequest
-from fiberdesk.web.app import create_app
-from tests.console.support import make_user, sign_in
+from tests.console.support import client, error_beside, make_user, sign_in, sign_in_as
 from tests.factories import ActiveCustomers, make_active_customers
 
-
-@pytest.fixture
-def client(fd: Fiberdesk) -> Iterator[TestClient]:
-    with TestClient(create_app(fd), base_url="http://console.test") as c:
-        yield c
+__all__ = ["client"]
 
 
 @pytest.fixture
@@ -57,16 +51,6 @@ def _ticket(fd: Fiberdesk, ticket_id: int) -> tickets.TicketView:
         return tickets.get_ticket_view(uow, actor=SYSTEM_ACTOR, ticket_id=ticket_id)
 
 
-def error_beside(html: str, name: str) -> str:
-    """The error shown beside the field ``name`` (it must sit in the field's own block)."""
-    start = html.find(f'name="{name}"')
-    assert start >= 0, f"no field {name} on the page"
-    block = html[start : start + 3000]
-    found = re.search(rf'class="error" id="e-{re.escape(name)}" role="alert">([^<]+)<', block)
-    assert found, f"no error beside {name}"
-    return found.group(1)
-
-
 def rows_of(html: str) -> list[str]:
     """The ticket numbers of the queue's rows, in order."""
     return re.findall(r'<a href="/console/tickets/\d+"><strong>(TKT-\d+)</strong>', html)
@@ -84,8 +68,7 @@ def test_the_queue_shows_sla_timers_most_urgent_first(
         tickets.resolve_ticket(
             uow, actor=SYSTEM_ACTOR, ticket_id=done, code="FIXED_ON_CALL", text="fixed"
         )
-    make_user(fd, Role.CSR, "casey")
-    sign_in(client, "casey")
+    sign_in_as(fd, client, Role.CSR, "casey")
 
     page = client.get("/console/tickets")
     assert page.status_code == 200
@@ -151,8 +134,7 @@ def test_the_queue_filters_by_assignee_and_pages(
 def test_bad_filters_are_shown_beside_their_fields(
     fd: Fiberdesk, client: TestClient, active: ActiveCustomers
 ) -> None:
-    make_user(fd, Role.NOC, "nora")
-    sign_in(client, "nora", page="/console/tickets")
+    sign_in_as(fd, client, Role.NOC, "nora", page="/console/tickets")
     bad = client.get("/console/tickets?priority=URGENTISH&customer=Smith")
     assert bad.status_code == 422
     assert "is not a priority" in error_beside(bad.text, "priority")
@@ -254,8 +236,7 @@ def test_a_ticket_page_and_its_forms(
 
 def test_opening_a_ticket(fd: Fiberdesk, client: TestClient, active: ActiveCustomers) -> None:
     customer_id = active.customer_ids[1]
-    make_user(fd, Role.CSR, "casey")
-    csrf = sign_in(client, "casey")
+    csrf = sign_in_as(fd, client, Role.CSR, "casey")
     form = client.get(f"/console/tickets/new?customer_id={customer_id}")
     assert form.status_code == 200 and "Active Customer" in form.text
     assert f'name="customer_id" value="{customer_id}"' in form.text
@@ -315,8 +296,7 @@ def test_a_stale_form_keeps_nothing_changed(
     fd: Fiberdesk, client: TestClient, active: ActiveCustomers
 ) -> None:
     ticket_id = _open(fd, active.customer_ids[0])
-    make_user(fd, Role.CSR, "casey")
-    sign_in(client, "casey")
+    sign_in_as(fd, client, Role.CSR, "casey")
     stale = client.post(
         f"/console/tickets/{ticket_id}/update",
         data={"csrf_token": "stale", "note": "hello"},
@@ -331,8 +311,7 @@ def test_roles_outside_tickets_get_403(
     fd: Fiberdesk, client: TestClient, active: ActiveCustomers, role: Role
 ) -> None:
     ticket_id = _open(fd, active.customer_ids[0])
-    make_user(fd, role, "outsider")
-    csrf = sign_in(client, "outsider", page="/console/tickets")  # its 403 page
+    csrf = sign_in_as(fd, client, role, "outsider", page="/console/tickets")  # its 403 page
     for path in ("/console/tickets", f"/console/tickets/{ticket_id}", "/console/tickets/new"):
         r = client.get(path)
         assert r.status_code == 403, path

@@ -5,7 +5,6 @@ outage escalation (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -20,16 +19,10 @@ from fiberdesk.domain.orders import AppointmentStatus
 from fiberdesk.domain.tickets import TicketCategory, TicketStatus
 from fiberdesk.domain.users import SYSTEM_ACTOR, Role
 from fiberdesk.services import outages, tickets, troubleshooting
-from fiberdesk.web.app import create_app
-from tests.console.support import make_user, sign_in
-from tests.console.test_tickets_pages import error_beside
+from tests.console.support import client, error_beside, sign_in_as
 from tests.factories import ActiveCustomers, make_active_customers, make_field_staff
 
-
-@pytest.fixture
-def client(fd: Fiberdesk) -> Iterator[TestClient]:
-    with TestClient(create_app(fd), base_url="http://console.test") as c:
-        yield c
+__all__ = ["client"]
 
 
 @pytest.fixture
@@ -78,8 +71,7 @@ def test_choosing_a_flow_shows_the_line_and_refuses_bad_input(
     fd: Fiberdesk, client: TestClient, active: ActiveCustomers
 ) -> None:
     customer_id = active.customer_ids[0]
-    make_user(fd, Role.CSR, "casey")
-    csrf = sign_in(client, "casey")
+    csrf = sign_in_as(fd, client, Role.CSR, "casey")
 
     page = client.get(f"/console/troubleshoot/start?customer_id={customer_id}&flow=slow_internet")
     assert page.status_code == 200
@@ -136,8 +128,7 @@ def test_no_internet_with_a_dead_ont_ends_in_a_booked_visit(
 ) -> None:
     customer_id, serial = active.customer_ids[0], active.serials[0]
     sim.inject_fault("POWER_LOSS", serial=serial)
-    make_user(fd, Role.CSR, "casey")
-    csrf = sign_in(client, "casey")
+    csrf = sign_in_as(fd, client, Role.CSR, "casey")
     start = client.get(f"/console/troubleshoot/start?customer_id={customer_id}")
     assert '<span class="val bad">offline</span>' in start.text
     assert "DYING GASP" in start.text
@@ -230,8 +221,7 @@ def test_a_resolution_with_pause_and_resume_on_an_open_ticket(
             category=TicketCategory.NO_INTERNET,
             description="nothing loads",
         ).id
-    make_user(fd, Role.NOC, "nora")
-    csrf = sign_in(client, "nora", page="/console/tickets")
+    csrf = sign_in_as(fd, client, Role.NOC, "nora", page="/console/tickets")
     chooser = client.get(
         f"/console/troubleshoot/start?customer_id={customer_id}&ticket_id={ticket_id}"
     )
@@ -302,8 +292,7 @@ def test_a_customer_in_an_outage_is_sent_to_it(
     )
     with fd.uow(write=False) as uow:
         [outage] = outages.list_outages(uow, actor=SYSTEM_ACTOR)
-    make_user(fd, Role.CSR, "casey")
-    csrf = sign_in(client, "casey")
+    csrf = sign_in_as(fd, client, Role.CSR, "casey")
 
     start = client.get(f"/console/troubleshoot/start?customer_id={on_a[0]}")
     assert f'href="/console/outages/{outage.id}"' in start.text and "is in outage" in start.text
@@ -333,8 +322,7 @@ def test_roles_outside_troubleshooting_get_403(
     run = troubleshooting.start_session(
         fd.uow, actor=SYSTEM_ACTOR, network=fd.network, ticket_id=ticket_id, flow_code="no_internet"
     )
-    make_user(fd, role, "outsider")
-    csrf = sign_in(client, "outsider", page="/console/tickets")
+    csrf = sign_in_as(fd, client, role, "outsider", page="/console/tickets")
     for path in (
         f"/console/troubleshoot/start?customer_id={customer_id}",
         f"/console/troubleshoot/{run.id}",

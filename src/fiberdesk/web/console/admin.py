@@ -21,6 +21,7 @@ from fiberdesk.messages import Branding, default_templates
 from fiberdesk.services import auth, catalog, flows
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.web.console.auth import AdminUser, CheckedForm, text
+from fiberdesk.web.console.forms import fields
 from fiberdesk.web.console.pages import form_errors, page, redirect
 from fiberdesk.web.deps import get_app
 
@@ -44,13 +45,22 @@ def _sections(user: SignedIn) -> list[tuple[str, str]]:
 
 
 def _admin_page(
-    request: Request, user: SignedIn, template: str, section: str, **context: Any
+    request: Request,
+    user: SignedIn,
+    template: str,
+    section: str,
+    *,
+    errors: dict[str, str] | None = None,
+    **context: Any,
 ) -> HTMLResponse:
+    """An admin section's page; with ``errors``, status 422 and each beside its field."""
     return page(
         request,
         user,
         f"console/admin/{template}",
         area="admin",
+        status_code=422 if errors else 200,
+        errors=errors or {},
         sections=_sections(user),
         section=section,
         is_admin=user.actor.can(Permission.ADMIN),
@@ -83,9 +93,8 @@ def _plans_page(
         user,
         "plans.html",
         "plans",
-        status_code=422 if errors else 200,
         plans=plans,
-        errors=errors or {},
+        errors=errors,
         editing=editing,
         values=values or {},
         saved=saved,
@@ -105,7 +114,7 @@ def update_plan(
     user: AdminUser,
     form: CheckedForm,
 ) -> Response:
-    values = {k: text(form, k) for k in ("monthly_price", "install_fee", "active")}
+    values = fields(form, "monthly_price", "install_fee", "active")
     try:
         with app.uow() as uow:
             catalog.update_plan(
@@ -145,10 +154,9 @@ def _users_page(
         user,
         "users.html",
         "users",
-        status_code=422 if errors else 200,
         users=users,
         roles=ROLE_CHOICES,
-        errors=errors or {},
+        errors=errors,
         values=values or {"role": Role.CSR.value},
         flash=flash,
     )
@@ -167,7 +175,7 @@ def create_user(
     form: CheckedForm,
 ) -> Response:
     raw_password = form.get("password")
-    values = {k: text(form, k) for k in ("username", "full_name", "email", "role")}
+    values = fields(form, "username", "full_name", "email", "role")
     try:
         role = Role(values["role"]) if values["role"] else None
         if role is None:
@@ -230,10 +238,9 @@ def _tokens_page(
         user,
         "tokens.html",
         "tokens",
-        status_code=422 if errors else 200,
         tokens=tokens,
         usernames=[(u, u) for u in users],
-        errors=errors or {},
+        errors=errors,
         values=values or {},
         issued=issued,
         flash=flash,
@@ -253,7 +260,7 @@ def create_token(
     user: AdminUser,
     form: CheckedForm,
 ) -> HTMLResponse:
-    values = {k: text(form, k) for k in ("username", "name", "expires_in_days")}
+    values = fields(form, "username", "name", "expires_in_days")
     try:
         days = values["expires_in_days"]
         if days and not days.isdigit():
@@ -341,9 +348,8 @@ def _flow_page(
         user,
         "flow.html",
         "flows",
-        status_code=422 if errors else 200,
         flow=flow,
-        errors=errors or {},
+        errors=errors,
         values={"definition": draft or json.dumps(flow.definition, indent=2)},
         saved=saved,
     )

@@ -29,6 +29,7 @@ from fiberdesk.services.pagination import PageRequest
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.services.signup_views import card_token
 from fiberdesk.web.console.auth import BillingUser, CheckedForm, text
+from fiberdesk.web.console.forms import fields
 from fiberdesk.web.console.pages import form_errors, page, redirect
 from fiberdesk.web.deps import get_app
 from fiberdesk.web.render import money, render
@@ -196,7 +197,7 @@ def take_payment(
 ) -> Response:
     user.actor.require(Permission.BILLING_WRITE)
     # the card itself is never shown back
-    values = {k: text(form, k) for k in ("amount", "method")}
+    values = fields(form, "amount", "method")
     try:
         amount = _parse_amount(text(form, "amount"))
         method = text(form, "method")
@@ -247,7 +248,7 @@ def post_entry(
     customer_id: int, request: Request, user: User, form: CheckedForm, app: App
 ) -> Response:
     user.actor.require(Permission.BILLING_WRITE)
-    values = {k: text(form, k) for k in ENTRY_FIELDS}
+    values = fields(form, *ENTRY_FIELDS)
     try:
         kind = text(form, "kind")
         if kind not in ENTRY_KINDS:

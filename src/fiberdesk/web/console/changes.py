@@ -30,6 +30,8 @@ from fiberdesk.web.console.changes_support import (
     may_suspend,
     parse_date,
     show,
+    show_refused,
+    stale_confirmation,
 )
 from fiberdesk.web.console.pages import form_errors, redirect
 
@@ -189,10 +191,7 @@ def tier_confirm(
                 user,
                 customer_id,
                 plan,
-                errors={
-                    "confirm": exc.reason + ". Nothing was changed; check the figures "
-                    "below and confirm again."
-                },
+                errors=stale_confirmation(exc, "figures"),
             )
         return _tier_form(
             request,
@@ -245,16 +244,8 @@ def suspend(
         else:
             raise InvalidInput("choose why service is suspended", field="kind")
     except FORM_ERRORS as exc:
-        card = load_card(app, user, customer_id)
-        return show(
-            request,
-            user,
-            "suspend.html",
-            card,
-            status_code=422,
-            settings=app.hold_settings,
-            values=dict(form),
-            errors=form_errors(exc),
+        return show_refused(
+            request, app, user, customer_id, "suspend.html", form, exc, settings=app.hold_settings
         )
     return redirect(f"/console/changes/{customer_id}/done?action=hold")
 
@@ -282,16 +273,7 @@ def resume(customer_id: int, request: Request, user: User, form: CheckedForm, ap
             reason=reason[:200],
         )
     except FORM_ERRORS as exc:
-        card = load_card(app, user, customer_id)
-        return show(
-            request,
-            user,
-            "resume.html",
-            card,
-            status_code=422,
-            values=dict(form),
-            errors=form_errors(exc),
-        )
+        return show_refused(request, app, user, customer_id, "resume.html", form, exc)
     return redirect(f"/console/changes/{customer_id}/done?action=resume")
 
 

@@ -26,6 +26,8 @@ from fiberdesk.web.console.changes_support import (
     may_change,
     parse_date,
     show,
+    show_refused,
+    stale_confirmation,
 )
 from fiberdesk.web.console.pages import form_errors, redirect
 
@@ -133,16 +135,7 @@ def relocate(
             plan_code=text(form, "plan") or None,
         )
     except FORM_ERRORS as exc:
-        card = load_card(app, user, customer_id)
-        return show(
-            request,
-            user,
-            "relocate.html",
-            card,
-            status_code=422,
-            values=dict(form),
-            errors=form_errors(exc),
-        )
+        return show_refused(request, app, user, customer_id, "relocate.html", form, exc)
     query = urlencode({"action": "relocate", "order": order.id, "move_on": text(form, "move_on")})
     return redirect(f"/console/changes/{customer_id}/done?{query}")
 
@@ -263,10 +256,7 @@ def disconnect_confirm(
                 user,
                 customer_id,
                 form,
-                errors={
-                    "confirm": exc.reason + ". Nothing was changed; check the final "
-                    "bill below and confirm again."
-                },
+                errors=stale_confirmation(exc, "final bill"),
             )
         return _disconnect_form(
             request,

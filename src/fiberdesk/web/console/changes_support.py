@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from fiberdesk.bootstrap import Fiberdesk
-from fiberdesk.domain.errors import Conflict, Forbidden, InvalidInput, Refused
+from fiberdesk.domain.errors import Conflict, FiberdeskError, Forbidden, InvalidInput, Refused
 from fiberdesk.domain.users import Permission
 from fiberdesk.services import change_views
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.web.console.auth import ChangesUser, text
-from fiberdesk.web.console.pages import page
+from fiberdesk.web.console.pages import form_errors, page
 from fiberdesk.web.deps import get_app
 
 App = Annotated[Fiberdesk, Depends(get_app)]
@@ -76,3 +76,35 @@ def show(
         can_bill=user.actor.can(Permission.BILLING_WRITE),
         **context,
     )
+
+
+def show_refused(
+    request: Request,
+    app: Fiberdesk,
+    user: SignedIn,
+    customer_id: int,
+    template: str,
+    form: FormData,
+    exc: FiberdeskError,
+    **context: Any,
+) -> HTMLResponse:
+    """The form again (422) with what was typed and the service's reason beside its field."""
+    card = load_card(app, user, customer_id)
+    return show(
+        request,
+        user,
+        template,
+        card,
+        status_code=422,
+        values=dict(form),
+        errors=form_errors(exc),
+        **context,
+    )
+
+
+def stale_confirmation(exc: FiberdeskError, what: str) -> dict[str, str]:
+    """The error beside the confirm button when what was confirmed is no longer what would
+    be done: ``what`` (the figures, the final bill) is shown again, fresh."""
+    return {
+        "confirm": exc.reason + f". Nothing was changed; check the {what} below and confirm again."
+    }

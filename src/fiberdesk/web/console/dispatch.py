@@ -18,6 +18,7 @@ from fiberdesk.domain.orders import OrderStatus
 from fiberdesk.services import dispatch_board, fieldwork, scheduling
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.web.console.auth import CheckedForm, DispatchUser, text
+from fiberdesk.web.console.forms import on_slot, typed_values
 from fiberdesk.web.console.pages import form_errors, page, redirect
 from fiberdesk.web.deps import get_app
 
@@ -39,6 +40,21 @@ def sentences(errors: dict[str, str]) -> dict[str, str]:
         k: v[:1].upper() + v[1:] + ("" if v.endswith((".", "!", "?")) else ".")
         for k, v in errors.items()
     }
+
+
+def refusal(exc: FiberdeskError, field: str) -> dict[str, str]:
+    """The service's reason as sentences, beside ``field`` when it named no field."""
+    errors = form_errors(exc)
+    if "_" in errors:
+        errors = {field: errors["_"]}
+    return sentences(errors)
+
+
+def _date(raw: str, field: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a date", field=field) from None
 
 
 def _day(raw: str | None) -> tuple[date, str | None]:
@@ -148,17 +164,13 @@ def _redo(
 ) -> HTMLResponse:
     """The page again with the user's input and the service's reason next to ``field``
     (or the field the service named)."""
-    errors = form_errors(exc)
-    if "_" in errors:
-        errors = {field: errors["_"]}
-    errors = sentences(errors)
     return _detail(
         request,
         app,
         user,
         appointment_id,
-        errors=errors,
-        values={k: v for k, v in form.items() if isinstance(v, str)},
+        errors=refusal(exc, field),
+        values=typed_values(form),
         status_code=422,
     )
 
@@ -184,10 +196,7 @@ def reschedule(
                 raise InvalidInput("choose a day", field="day")
             if not window:
                 raise InvalidInput("choose a window", field="window")
-        try:
-            day = date.fromisoformat(raw_day)
-        except ValueError:
-            raise InvalidInput(f"{raw_day!r} is not a date", field=field) from None
+        day = _date(raw_day, field)
         booking = scheduling.reschedule(
             app.uow,
             actor=user.actor,
@@ -306,10 +315,7 @@ def book(
         if not slot:
             raise InvalidInput("choose one of the free windows", field="slot")
         raw_day, _, window = slot.partition(" ")
-        try:
-            day = date.fromisoformat(raw_day)
-        except ValueError:
-            raise InvalidInput(f"{raw_day!r} is not a date", field="slot") from None
+        day = _date(raw_day, "slot")
         if tech and not tech.isdigit():
             raise InvalidInput("choose a technician from the list", field="technician_id")
         booking = scheduling.book(
@@ -322,17 +328,13 @@ def book(
             technician_id=int(tech) if tech else None,
         )
     except FiberdeskError as exc:
-        errors = form_errors(exc)
-        if "_" in errors or "day" in errors or "window" in errors:
-            errors = {"slot": next(iter(errors.values()))}
-        values = {k: v for k, v in form.items() if isinstance(v, str)}
         return _place(
             request,
             app,
             user,
             order_id,
-            errors=sentences(errors),
-            values=values,
+            errors=sentences(on_slot(form_errors(exc))),
+            values=typed_values(form),
             status_code=422,
         )
     return redirect(f"/console/dispatch/appointments/{booking.appointment_id}?done=booked")

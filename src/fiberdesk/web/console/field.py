@@ -19,8 +19,9 @@ from fiberdesk.domain.users import Role
 from fiberdesk.services import fieldwork
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.web.console.auth import CheckedForm, FieldUser, text
-from fiberdesk.web.console.dispatch import sentences
-from fiberdesk.web.console.pages import form_errors, page, redirect
+from fiberdesk.web.console.dispatch import refusal
+from fiberdesk.web.console.forms import typed_values
+from fiberdesk.web.console.pages import page, redirect
 from fiberdesk.web.deps import get_app
 
 router = APIRouter(include_in_schema=False)
@@ -178,13 +179,14 @@ def _post(step: str) -> Any:
         try:
             _step(app, user, order_id, step, form)
         except FiberdeskError as exc:
-            errors = form_errors(exc)
-            if "_" in errors:
-                errors = {FORM_FIELDS[step]: errors["_"]}
-            errors = sentences(errors)
-            values = {k: v for k, v in form.items() if isinstance(v, str)}
             return _show(
-                request, app, user, order_id, errors=errors, values=values, status_code=422
+                request,
+                app,
+                user,
+                order_id,
+                errors=refusal(exc, FORM_FIELDS[step]),
+                values=typed_values(form),
+                status_code=422,
             )
         anchor = DONE[step][1]
         return redirect(f"/console/field/workorders/{order_id}?done={step}#{anchor}")

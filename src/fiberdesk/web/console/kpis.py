@@ -4,7 +4,8 @@ JavaScript); the same figures as CSV."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -39,6 +40,40 @@ def _bound(text: str | None, name: str) -> date | None:
         raise InvalidInput(f"{name} is not a date (YYYY-MM-DD)", field=name) from None
 
 
+@dataclass(frozen=True, slots=True)
+class KpiFilters:
+    """The period and scope asked for, as typed ('' when not given)."""
+
+    start: str
+    end: str
+    team: str
+    area: str
+
+    def period(self, today: date) -> tuple[datetime, datetime]:
+        """[start, end) of the period (``kpis.day_period``: the last 30 days by default)."""
+        return kpis.day_period(_bound(self.start, "start"), _bound(self.end, "end"), today=today)
+
+    def scope(self, app: Fiberdesk) -> dict[str, Any]:
+        """The team, area and definitions every KPI query takes."""
+        return {
+            "team": self.team or None,
+            "area": self.area or None,
+            "definitions": kpi_settings(app).definitions,
+        }
+
+
+def kpi_filters(
+    start: Annotated[str | None, Query(max_length=10)] = None,
+    end: Annotated[str | None, Query(max_length=10)] = None,
+    team: Annotated[str | None, Query(max_length=12)] = None,
+    area: Annotated[str | None, Query(max_length=5)] = None,
+) -> KpiFilters:
+    return KpiFilters(start or "", end or "", team or "", area or "")
+
+
+Filters = Annotated[KpiFilters, Depends(kpi_filters)]
+
+
 def _chart(metric: Metric, points: list[TrendPoint], d: KpiDefinition) -> Markup:
     labels = [(f"{p.month:%b}" if p.month.month != 1 else f"{p.month:%b %y}") for p in points]
     return line_chart(
@@ -57,39 +92,20 @@ def dashboard(
     request: Request,
     app: Annotated[Fiberdesk, Depends(get_app)],
     user: KpisUser,
-    start: Annotated[str | None, Query(max_length=10)] = None,
-    end: Annotated[str | None, Query(max_length=10)] = None,
-    team: Annotated[str | None, Query(max_length=12)] = None,
-    area: Annotated[str | None, Query(max_length=5)] = None,
+    filters: Filters,
 ) -> HTMLResponse:
     actor: Actor = user.actor
-    settings = kpi_settings(app)
     today = utcnow().date()
-    form = {"start": start or "", "end": end or "", "team": team or "", "area": area or ""}
+    form = asdict(filters)
     cards: list[dict[str, Any]] = []
     error = None
     try:
-        begin, finish = kpis.day_period(_bound(start, "start"), _bound(end, "end"), today=today)
+        begin, finish = filters.period(today)
         now = min(finish, utcnow())
+        scope = filters.scope(app)
         with app.uow(write=False) as uow:
-            values = kpis.compute(
-                uow,
-                actor=actor,
-                start=begin,
-                end=finish,
-                team=team or None,
-                area=area or None,
-                definitions=settings.definitions,
-            )
-            by_metric = kpis.trends(
-                uow,
-                actor=actor,
-                months=TREND_MONTHS,
-                now=now,
-                team=team or None,
-                area=area or None,
-                definitions=settings.definitions,
-            )
+            values = kpis.compute(uow, actor=actor, start=begin, end=finish, **scope)
+            by_metric = kpis.trends(uow, actor=actor, months=TREND_MONTHS, now=now, **scope)
         cards = [
             {
                 "kpi": v,
@@ -121,26 +137,13 @@ def dashboard(
 def dashboard_csv(
     app: Annotated[Fiberdesk, Depends(get_app)],
     user: KpisUser,
-    start: Annotated[str | None, Query(max_length=10)] = None,
-    end: Annotated[str | None, Query(max_length=10)] = None,
-    team: Annotated[str | None, Query(max_length=12)] = None,
-    area: Annotated[str | None, Query(max_length=5)] = None,
+    filters: Filters,
 ) -> Response:
     """The dashboard's KPIs as CSV (the same columns as /api/v1/kpis/export.csv)."""
     actor: Actor = user.actor
-    begin, finish = kpis.day_period(
-        _bound(start, "start"), _bound(end, "end"), today=utcnow().date()
-    )
+    begin, finish = filters.period(utcnow().date())
     with app.uow(write=False) as uow:
-        values = kpis.compute(
-            uow,
-            actor=actor,
-            start=begin,
-            end=finish,
-            team=team or None,
-            area=area or None,
-            definitions=kpi_settings(app).definitions,
-        )
+        values = kpis.compute(uow, actor=actor, start=begin, end=finish, **filters.scope(app))
     name = f"kpis-{begin:%Y-%m-%d}-to-{finish - timedelta(days=1):%Y-%m-%d}.csv"
     return Response(
         to_csv(values),

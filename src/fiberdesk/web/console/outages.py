@@ -23,6 +23,7 @@ from fiberdesk.domain.users import Permission
 from fiberdesk.services import outage_board, outages
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.web.console.auth import CheckedForm, OutagesUser, text
+from fiberdesk.web.console.forms import fields
 from fiberdesk.web.console.nav import may_open
 from fiberdesk.web.console.pages import form_errors, page, redirect
 from fiberdesk.web.deps import get_app
@@ -157,7 +158,7 @@ def declare_form(
 @router.post("/console/outages/new", response_model=None)
 def declare(request: Request, user: User, app: App, form: CheckedForm) -> Response:
     user.actor.require(Permission.NETWORK_WRITE)
-    values = {k: text(form, k) for k in ("scope", "element", "kind", "cause", "eta")}
+    values = fields(form, "scope", "element", "kind", "cause", "eta")
     try:
         scope = Scope(_choice(values["scope"], SCOPES, "scope"))
         kind = OutageKind(_choice(values["kind"], KINDS, "kind"))
@@ -221,7 +222,7 @@ def maintenance_page(
 def plan_maintenance(request: Request, user: User, app: App, form: CheckedForm) -> Response:
     user.actor.require(Permission.NETWORK_WRITE)
     names = ("title", "scope", "element", "starts_at", "ends_at", "description")
-    values = {k: text(form, k) for k in names}
+    values = fields(form, *names)
     try:
         scope = Scope(_choice(values["scope"], SCOPES, "scope"))
         starts = _time(values["starts_at"], "starts_at", required=True)

@@ -25,8 +25,10 @@ from fiberdesk.services.contacts import normalise_email, normalise_phone
 from fiberdesk.services.qualification import qualify_address, qualify_premises
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.web.console.auth import CheckedForm, SignupUser, text
+from fiberdesk.web.console.forms import fields, on_slot
 from fiberdesk.web.console.pages import form_errors, page, redirect
 from fiberdesk.web.deps import get_app
+from fiberdesk.web.signup_steps import SignupSteps, card_last4, open_windows, parse_slot
 
 router = APIRouter(prefix="/console/signup", include_in_schema=False)
 App = Annotated[Fiberdesk, Depends(get_app)]
@@ -46,8 +48,13 @@ STEPS = (
     ("done", "Confirmation"),
 )
 ORDER_STEPS = ("identity", "credit", "payment", "contract", "window", "done")
-#: the checklist item that marks each order step done
-_ITEM = {"window": "scheduled", "done": "scheduled"}
+WIZARD = SignupSteps(
+    STEPS,
+    ORDER_STEPS,
+    #: the checklist item that marks each order step done
+    items={"window": "scheduled", "done": "scheduled"},
+    before_order=frozenset({"address", "quote", "details"}),
+)
 ID_DOCUMENTS = [
     ("drivers_license", "Driver's license"),
     ("state_id", "State ID card"),
@@ -58,29 +65,13 @@ ID_DOCUMENTS = [
 
 def _bar(current: str, done: set[str], order_id: int | None = None) -> list[dict[str, Any]]:
     """The steps bar: each step's label, whether it is done, and a link back where useful."""
-    bar = []
-    for key, label in STEPS:
-        url = None
+
+    def url(key: str) -> str | None:
         if order_id is not None and key in ORDER_STEPS and (key in done or key == current):
-            url = f"/console/signup/orders/{order_id}/{key}"
-        bar.append(
-            {"key": key, "label": label, "done": key in done, "current": key == current, "url": url}
-        )
-    return bar
+            return f"/console/signup/orders/{order_id}/{key}"
+        return None
 
-
-def _done(summary: signup_views.SignupSummary) -> set[str]:
-    done = {"address", "quote", "details"}
-    items = summary.done
-    for step in ORDER_STEPS:
-        if items[_ITEM.get(step, step)]:
-            done.add(step)
-    return done
-
-
-def _next_step(summary: signup_views.SignupSummary) -> str:
-    done = _done(summary)
-    return next((s for s in ORDER_STEPS if s not in done), "done")
+    return WIZARD.bar(current, done, url)
 
 
 # ---- 1. address and plan -------------------------------------------------------------
@@ -158,7 +149,7 @@ def make_quote(request: Request, user: User, form: CheckedForm, app: App) -> Res
             request, user, app, errors={"_": "Check an address first."}, status_code=422
         )
     premises_id = int(raw)
-    values = {k: text(form, k) for k in ("plan", "term", "promotion")}
+    values = fields(form, "plan", "term", "promotion")
     try:
         with app.uow() as uow:
             quote = quotes.create_quote(
@@ -225,7 +216,7 @@ def enter_order(
     request: Request, reference: str, user: User, form: CheckedForm, app: App
 ) -> Response:
     """Check the details, hold the port (accept the quote) and enter the order."""
-    values = {k: text(form, k) for k in ("name", "email", "phone", "unit", "access_notes")}
+    values = fields(form, "name", "email", "phone", "unit", "access_notes")
     try:
         if len(values["name"]) < 2:
             raise InvalidInput("the customer's full name is required", field="name")
@@ -276,7 +267,7 @@ def _step_page(
     **context: Any,
 ) -> HTMLResponse:
     summary = _summary(app, user, order_id)
-    done = _done(summary)
+    done = WIZARD.done(summary)
     return page(
         request,
         user,
@@ -287,7 +278,7 @@ def _step_page(
         s=summary,
         order=summary.order,
         step_done=step in done,
-        next_step=_next_step(summary),
+        next_step=WIZARD.next(summary),
         values=values or {},
         errors=errors or {},
         **context,
@@ -298,7 +289,7 @@ def _step_page(
 def resume(order_id: int, user: User, app: App) -> Response:
     """Carry on where the sign-up of an order stopped."""
     return redirect(
-        f"/console/signup/orders/{order_id}/{_next_step(_summary(app, user, order_id))}"
+        f"/console/signup/orders/{order_id}/{WIZARD.next(_summary(app, user, order_id))}"
     )
 
 
@@ -327,7 +318,7 @@ def identity(
 @router.post("/orders/{order_id}/identity", response_class=HTMLResponse)
 def verify(request: Request, order_id: int, user: User, form: CheckedForm, app: App) -> Response:
     action = text(form, "action")
-    values = {k: text(form, k) for k in ("document_type", "document_number", "code", "channel")}
+    values = fields(form, "document_type", "document_number", "code", "channel")
     channel = values["channel"] if values["channel"] in ("sms", "email") else "sms"
     try:
         if action == "send":
@@ -459,7 +450,7 @@ def take_payment(
     except FiberdeskError as exc:
         errors = form_errors(exc)
         if "_" in errors and exc.extra.get("decline_code"):
-            last4 = "".join(ch for ch in number if ch.isdigit())[-4:]
+            last4 = card_last4(number)
             code = str(exc.extra["decline_code"]).replace("_", " ")
             errors = {
                 "card_number": f"The card ending {last4} was declined ({code}). "
@@ -486,7 +477,7 @@ def contract(request: Request, order_id: int, user: User, app: App) -> HTMLRespo
 
 @router.post("/orders/{order_id}/contract", response_class=HTMLResponse)
 def accept(request: Request, order_id: int, user: User, form: CheckedForm, app: App) -> Response:
-    values = {k: text(form, k) for k in ("accepted_name", "channel", "read_out")}
+    values = fields(form, "accepted_name", "channel", "read_out")
     try:
         if not values["read_out"]:
             raise InvalidInput(
@@ -514,12 +505,7 @@ def accept(request: Request, order_id: int, user: User, form: CheckedForm, app: 
 
 
 def _windows(app: Fiberdesk, user: SignedIn, order_id: int) -> list[scheduling.Slot]:
-    try:
-        return scheduling.find_windows(
-            app.uow, actor=user.actor, order_id=order_id, settings=app.scheduling, limit=12
-        )
-    except FiberdeskError:
-        return []
+    return open_windows(app, user.actor, order_id, limit=12)
 
 
 @router.get("/orders/{order_id}/window", response_class=HTMLResponse)
@@ -532,12 +518,8 @@ def window(request: Request, order_id: int, user: User, app: App) -> HTMLRespons
 @router.post("/orders/{order_id}/window", response_class=HTMLResponse)
 def book(request: Request, order_id: int, user: User, form: CheckedForm, app: App) -> Response:
     values = {"slot": text(form, "slot")}
-    day_text, _, code = values["slot"].partition("|")
     try:
-        try:
-            day = date.fromisoformat(day_text)
-        except ValueError:
-            raise InvalidInput("choose an installation window", field="slot") from None
+        day, code = parse_slot(values["slot"], "choose an installation window")
         scheduling.book(
             app.uow,
             actor=user.actor,
@@ -547,9 +529,7 @@ def book(request: Request, order_id: int, user: User, form: CheckedForm, app: Ap
             settings=app.scheduling,
         )
     except FiberdeskError as exc:
-        errors = form_errors(exc)
-        if "_" in errors or "day" in errors or "window" in errors:
-            errors = {"slot": next(iter(errors.values()))}
+        errors = on_slot(form_errors(exc))
         return _step_page(
             request,
             user,

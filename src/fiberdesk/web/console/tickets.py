@@ -45,7 +45,14 @@ from fiberdesk.services import auth, customers, flows, tickets
 from fiberdesk.services.outages import lifecycle as outage_lifecycle
 from fiberdesk.services.pagination import PageRequest
 from fiberdesk.services.sessions import SignedIn
-from fiberdesk.web.console.auth import CheckedForm, TicketsUser, text
+from fiberdesk.web.console.auth import CheckedForm, TicketsUser
+from fiberdesk.web.console.forms import (
+    attempt,
+    enum_options,
+    enum_value,
+    form_values,
+    whole_number,
+)
 from fiberdesk.web.console.pages import form_errors, page, redirect
 from fiberdesk.web.deps import get_app
 
@@ -129,32 +136,16 @@ def sla_targets(app: Fiberdesk) -> list[tuple[TicketPriority, int, int]]:
 # --- parsing ----------------------------------------------------------------------------
 
 
-def _enum(cls: Any, value: str | None, field: str, what: str) -> Any:
-    if not value:
-        return None
-    try:
-        return cls(value.strip().upper())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a {what}", field=field) from None
-
-
-def _positive(value: str | None, field: str, what: str) -> int | None:
-    if value is None or not value.strip():
-        return None
-    if not value.strip().isdigit() or int(value) < 1:
-        raise InvalidInput(f"{what} is a whole number from 1", field=field)
-    return int(value)
-
-
-def _options(cls: Any) -> list[tuple[str, str]]:
-    return [(m.value, m.label) for m in cls]
-
-
 def ticket_workers(app: Fiberdesk) -> list[auth.UserView]:
     """Active users who may work tickets (the assign form and the assignee filter)."""
     with app.uow(write=False) as uow:
         users = auth.list_users(uow)
     return [u for u in users if u.active and has_permission(u.role, Permission.TICKETS_WRITE)]
+
+
+def worker_options(app: Fiberdesk) -> list[tuple[str, str]]:
+    """(username, "Full Name (username)") for each user who may work tickets."""
+    return [(u.username, f"{u.full_name} ({u.username})") for u in ticket_workers(app)]
 
 
 # --- the queue --------------------------------------------------------------------------
@@ -183,16 +174,16 @@ def queue(
     try:
         status_value = None if status in ("open", "all", "") else status
         filters: dict[str, Any] = {
-            "status": _enum(TicketStatus, status_value, "status", "ticket status"),
+            "status": enum_value(TicketStatus, status_value, "status", "ticket status"),
             "open_only": status in ("open", ""),
-            "priority": _enum(TicketPriority, priority, "priority", "priority"),
-            "team": _enum(Team, team, "team", "team"),
+            "priority": enum_value(TicketPriority, priority, "priority", "priority"),
+            "team": enum_value(Team, team, "team", "team"),
             "assignee": assignee or None,
-            "customer_id": _positive(customer_id, "customer_id", "The customer number"),
+            "customer_id": whole_number(customer_id, "customer_id", "The customer number"),
             "customer": customer or None,
             "overdue": bool(overdue),
         }
-        number = _positive(page_no, "page", "The page") or 1
+        number = whole_number(page_no, "page", "The page") or 1
         with app.uow(write=False) as uow:
             result = tickets.ticket_queue(
                 uow, actor=actor, page=PageRequest(number, PER_PAGE), now=now, **filters
@@ -222,10 +213,9 @@ def queue(
         page_url=page_url,
         filtered=bool(set(kept) - {"status"}) or kept.get("status") != "open",
         status_options=STATUS_FILTERS,
-        priority_options=_options(TicketPriority),
-        team_options=_options(Team),
-        assignee_options=[(tickets.UNASSIGNED, "Nobody yet")]
-        + [(u.username, f"{u.full_name} ({u.username})") for u in ticket_workers(app)],
+        priority_options=enum_options(TicketPriority),
+        team_options=enum_options(Team),
+        assignee_options=[(tickets.UNASSIGNED, "Nobody yet"), *worker_options(app)],
         targets=sla_targets(app),
         me=actor.name,
     )
@@ -252,7 +242,7 @@ def _new_form(
     customer = None
     try:
         customer = _customer_or_none(
-            app, user, _positive(values.get("customer_id"), "customer_id", "The customer number")
+            app, user, whole_number(values.get("customer_id"), "customer_id", "The customer number")
         )
     except (InvalidInput, NotFound) as exc:
         errors = {"customer_id": exc.reason, **errors}
@@ -266,9 +256,9 @@ def _new_form(
         customer=customer,
         values=values,
         errors=errors,
-        category_options=_options(TicketCategory),
-        priority_options=_options(TicketPriority),
-        team_options=_options(Team),
+        category_options=enum_options(TicketCategory),
+        priority_options=enum_options(TicketPriority),
+        team_options=enum_options(Team),
         targets=sla_targets(app),
     )
 
@@ -292,12 +282,12 @@ def new_ticket(
 
 @router.post("/console/tickets/new", response_class=HTMLResponse)
 def create_ticket(request: Request, app: App, user: User, form: CheckedForm) -> Response:
-    values = _values(form)
+    values = form_values(form)
     try:
-        customer_id = _positive(values.get("customer_id"), "customer_id", "The customer number")
+        customer_id = whole_number(values.get("customer_id"), "customer_id", "The customer number")
         if customer_id is None:
             raise InvalidInput("find the customer first", field="customer_id")
-        category = _enum(TicketCategory, values.get("category"), "category", "category")
+        category = enum_value(TicketCategory, values.get("category"), "category", "category")
         if category is None:
             raise InvalidInput("choose what the problem is about", field="category")
         with app.uow() as uow:
@@ -307,9 +297,9 @@ def create_ticket(request: Request, app: App, user: User, form: CheckedForm) -> 
                 customer_id=customer_id,
                 category=category,
                 description=values.get("description", ""),
-                priority=_enum(TicketPriority, values.get("priority"), "priority", "priority")
+                priority=enum_value(TicketPriority, values.get("priority"), "priority", "priority")
                 or TicketPriority.NORMAL,
-                team=_enum(Team, values.get("team"), "team", "team") or Team.CSR,
+                team=enum_value(Team, values.get("team"), "team", "team") or Team.CSR,
                 settings=app.ticket_settings,
             )
     except Forbidden:
@@ -320,10 +310,6 @@ def create_ticket(request: Request, app: App, user: User, form: CheckedForm) -> 
 
 
 # --- one ticket -------------------------------------------------------------------------
-
-
-def _values(form: FormData) -> dict[str, str]:
-    return {k: text(form, k) for k in form if k != "csrf_token"}
 
 
 def resolution_codes(app: Fiberdesk, user: SignedIn) -> list[tuple[str, str]]:
@@ -344,15 +330,18 @@ def resolution_codes(app: Fiberdesk, user: SignedIn) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
+def history_entry(e: dict[str, Any]) -> dict[str, Any]:
+    """A transcript entry for a page: ``at`` as a datetime (None when unreadable) and
+    ``data`` always a dict."""
+    try:
+        at: datetime | None = datetime.fromisoformat(e.get("at", ""))
+    except ValueError:
+        at = None
+    return {**e, "at": at, "data": e.get("data") or {}}
+
+
 def _history(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    entries = []
-    for e in transcript:
-        try:
-            at: datetime | None = datetime.fromisoformat(e.get("at", ""))
-        except ValueError:
-            at = None
-        entries.append({**e, "at": at, "data": e.get("data") or {}})
-    return entries
+    return [history_entry(e) for e in transcript]
 
 
 def _sessions_of(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -430,8 +419,8 @@ def _detail(
         values={**defaults, **values},
         errors=errors or {},
         status_moves=[(s.value, s.label) for s in moves],
-        team_options=_options(Team),
-        worker_options=[(u.username, f"{u.full_name} ({u.username})") for u in ticket_workers(app)],
+        team_options=enum_options(Team),
+        worker_options=worker_options(app),
         codes=resolution_codes(app, user) if is_open else [],
         targets=sla_targets(app),
     )
@@ -461,12 +450,8 @@ def _run(
 ) -> Response:
     """Carry out one form's action; on a refusal show the page again with the input and
     the error beside its field."""
-    values = _values(form)
-    try:
-        action(values)
-    except (Forbidden, NotFound):
-        raise
-    except FiberdeskError as exc:
+    values, exc = attempt(form, action)
+    if exc is not None:
         errors = form_errors(exc)
         if isinstance(exc, TransitionRefused) and default_field and "_" in errors:
             errors = {default_field: errors.pop("_")}
@@ -482,7 +467,7 @@ def _run(
 @router.post("/console/tickets/{ticket_id}/update", response_class=HTMLResponse)
 def update(request: Request, ticket_id: int, app: App, user: User, form: CheckedForm) -> Response:
     def act(values: dict[str, str]) -> None:
-        status = _enum(TicketStatus, values.get("status"), "status", "ticket status")
+        status = enum_value(TicketStatus, values.get("status"), "status", "ticket status")
         note = values.get("note") or None
         contact = values.get("contact") == "yes"
         if status is None and not note and not contact:
@@ -504,7 +489,7 @@ def update(request: Request, ticket_id: int, app: App, user: User, form: Checked
 @router.post("/console/tickets/{ticket_id}/assign", response_class=HTMLResponse)
 def assign(request: Request, ticket_id: int, app: App, user: User, form: CheckedForm) -> Response:
     def act(values: dict[str, str]) -> None:
-        team = _enum(Team, values.get("team"), "team", "team")
+        team = enum_value(Team, values.get("team"), "team", "team")
         assignee = values.get("assignee") or None
         if team is None and assignee is None:
             raise InvalidInput("choose a team or a person", field="assignee")
@@ -524,7 +509,7 @@ def assign(request: Request, ticket_id: int, app: App, user: User, form: Checked
 @router.post("/console/tickets/{ticket_id}/escalate", response_class=HTMLResponse)
 def escalate(request: Request, ticket_id: int, app: App, user: User, form: CheckedForm) -> Response:
     def act(values: dict[str, str]) -> None:
-        team = _enum(Team, values.get("escalate_team"), "escalate_team", "team")
+        team = enum_value(Team, values.get("escalate_team"), "escalate_team", "team")
         reason = values.get("reason", "")
         if team is None:
             raise InvalidInput("choose the team that takes it over", field="escalate_team")

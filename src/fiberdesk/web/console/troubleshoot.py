@@ -15,7 +15,7 @@ A run is a troubleshooting session on a ticket. The same services as the REST AP
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -38,10 +38,12 @@ from fiberdesk.services import customers, diagnostics, flows, scheduling, ticket
 from fiberdesk.services.pagination import PageRequest
 from fiberdesk.services.sessions import SignedIn
 from fiberdesk.services.troubleshooting.outcomes import VisitResult, record_visit
-from fiberdesk.web.console.auth import CheckedForm, TroubleshootUser, text
+from fiberdesk.web.console.auth import CheckedForm, TroubleshootUser
+from fiberdesk.web.console.forms import attempt, enum_options, form_values, whole_number
 from fiberdesk.web.console.pages import form_errors, page, redirect
-from fiberdesk.web.console.tickets import ROUTINE_STEPS, sla_timer
+from fiberdesk.web.console.tickets import ROUTINE_STEPS, history_entry, sla_timer
 from fiberdesk.web.deps import get_app
+from fiberdesk.web.signup_steps import parse_slot
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 App = Annotated[Fiberdesk, Depends(get_app)]
@@ -85,18 +87,6 @@ def tone(check: str, value: str) -> str:
     return "bad"
 
 
-def _values(form: FormData) -> dict[str, str]:
-    return {k: text(form, k) for k in form if k != "csrf_token"}
-
-
-def _int(value: str | None, field: str, what: str) -> int | None:
-    if value is None or not value.strip():
-        return None
-    if not value.strip().isdigit() or int(value) < 1:
-        raise InvalidInput(f"{what} is a whole number from 1", field=field)
-    return int(value)
-
-
 def _line(app: Fiberdesk, user: SignedIn, customer_id: int) -> tuple[Any, str | None]:
     """The live line (diagnostics without a ping) or why it cannot be read."""
     try:
@@ -127,7 +117,7 @@ def _start_page(
     customer = line = why_not = None
     open_tickets: list[Any] = []
     try:
-        customer_id = _int(values.get("customer_id"), "customer_id", "The customer number")
+        customer_id = whole_number(values.get("customer_id"), "customer_id", "The customer number")
     except InvalidInput as exc:
         customer_id, errors = None, {"customer_id": exc.reason, **errors}
         status_code = 422
@@ -166,7 +156,7 @@ def _start_page(
         why_not=why_not,
         values=values,
         errors=errors,
-        priority_options=[(p.value, p.label) for p in TicketPriority],
+        priority_options=enum_options(TicketPriority),
     )
 
 
@@ -192,9 +182,9 @@ def start_page(
 @router.post("/console/troubleshoot/start", response_class=HTMLResponse)
 def start(request: Request, app: App, user: User, form: CheckedForm) -> Response:
     actor = user.actor
-    values = _values(form)
+    values = form_values(form)
     try:
-        customer_id = _int(values.get("customer_id"), "customer_id", "The customer number")
+        customer_id = whole_number(values.get("customer_id"), "customer_id", "The customer number")
         if customer_id is None:
             raise InvalidInput("find the customer first", field="customer_id")
         with app.uow(write=False) as uow:
@@ -202,7 +192,7 @@ def start(request: Request, app: App, user: User, form: CheckedForm) -> Response
         chosen = known.get(values.get("flow", ""))
         if chosen is None:
             raise InvalidInput("choose what the customer is calling about", field="flow")
-        ticket_id = _int(values.get("ticket_id"), "ticket_id", "The ticket number")
+        ticket_id = whole_number(values.get("ticket_id"), "ticket_id", "The ticket number")
         if ticket_id is None:
             description = values.get("description", "")
             if not description:
@@ -276,11 +266,7 @@ def _path(transcript: list[dict[str, Any]], run_id: int) -> list[dict[str, Any]]
             data.get("order_id") and e.get("kind") in ("visit_booked", "visit_pending", "order")
         ):
             continue
-        try:
-            at: datetime | None = datetime.fromisoformat(e.get("at", ""))
-        except ValueError:
-            at = None
-        out.append({**e, "at": at, "data": data})
+        out.append(history_entry(e))
     return out
 
 
@@ -392,12 +378,8 @@ def _act(
     action: Any,
     anchor: str = "",
 ) -> Response:
-    values = _values(form)
-    try:
-        action(values)
-    except (Forbidden, NotFound):
-        raise
-    except FiberdeskError as exc:
+    values, exc = attempt(form, action)
+    if exc is not None:
         return _run_page(
             request, app, user, run_id, form_name=form_name, values=values, errors=form_errors(exc)
         )
@@ -444,14 +426,6 @@ def resume(request: Request, run_id: int, app: App, user: User, form: CheckedFor
     return _act(request, app, user, run_id, form, "resume", act)
 
 
-def _slot(value: str) -> tuple[date, str]:
-    day, _, window = value.partition("|")
-    try:
-        return date.fromisoformat(day), window
-    except ValueError:
-        raise InvalidInput("choose one of the windows offered", field="slot") from None
-
-
 @router.post("/console/troubleshoot/{run_id}/visit", response_class=HTMLResponse)
 def visit(request: Request, run_id: int, app: App, user: User, form: CheckedForm) -> Response:
     """Book the repair visit in the window the customer chose, or move it there."""
@@ -459,7 +433,7 @@ def visit(request: Request, run_id: int, app: App, user: User, form: CheckedForm
     def act(values: dict[str, str]) -> None:
         if not values.get("slot"):
             raise InvalidInput("choose a window that suits the customer", field="slot")
-        day, window = _slot(values["slot"])
+        day, window = parse_slot(values["slot"], "choose one of the windows offered")
         with app.uow(write=False) as uow:
             run = troubleshooting.get_session(uow, actor=user.actor, session_id=run_id)
         outcome = run.outcome or {}

@@ -36,6 +36,7 @@ from fiberdesk.web.deps import get_app
 from fiberdesk.web.forms import sign, verify
 from fiberdesk.web.ratelimit import client_key
 from fiberdesk.web.render import render
+from fiberdesk.web.signup_steps import SignupSteps, card_last4, open_windows, parse_slot
 
 router = APIRouter(tags=["self-service"], include_in_schema=False)
 App = Annotated[Fiberdesk, Depends(get_app)]
@@ -53,7 +54,12 @@ STEPS = (
     ("done", "Done"),
 )
 ORDER_STEPS = ("verify", "credit", "payment", "agree", "window", "done")
-_ITEM = {"verify": "identity", "agree": "contract", "window": "scheduled", "done": "scheduled"}
+WIZARD = SignupSteps(
+    STEPS,
+    ORDER_STEPS,
+    items={"verify": "identity", "agree": "contract", "window": "scheduled", "done": "scheduled"},
+    before_order=frozenset({"plan"}),
+)
 
 
 def _limited(request: Request) -> HTMLResponse | None:
@@ -109,13 +115,6 @@ def _order_ok(app: Fiberdesk, order_id: int, token: str) -> bool:
     )
 
 
-def _bar(current: str, done: set[str]) -> list[dict[str, Any]]:
-    return [
-        {"key": k, "label": label, "done": k in done, "current": k == current, "url": None}
-        for k, label in STEPS
-    ]
-
-
 def _base(app: Fiberdesk) -> dict[str, Any]:
     return {"company": app.settings.company_name, "settings": app.settings}
 
@@ -146,7 +145,7 @@ def _plan_page(
         terms=terms,
         values=values,
         errors=errors or {},
-        steps=_bar("plan", set()),
+        steps=WIZARD.bar("plan", set()),
         token=sign(app.settings.secret_key, f"signup:{premises_id}"),
         **_base(app),
     )
@@ -241,19 +240,6 @@ def _to_step(app: Fiberdesk, order_id: int, step: str, **extra: str) -> Redirect
 # ---- the order's steps ------------------------------------------------------------------
 
 
-def _done(summary: signup_views.SignupSummary) -> set[str]:
-    done = {"plan"}
-    for step in ORDER_STEPS:
-        if summary.done[_ITEM.get(step, step)]:
-            done.add(step)
-    return done
-
-
-def _next(summary: signup_views.SignupSummary) -> str:
-    done = _done(summary)
-    return next((s for s in ORDER_STEPS if s not in done), "done")
-
-
 def _step_page(
     app: Fiberdesk,
     order_id: int,
@@ -266,7 +252,7 @@ def _step_page(
 ) -> HTMLResponse:
     with app.uow(write=False) as uow:
         s = signup_views.signup_summary(uow, actor=PUBLIC_ACTOR, order_id=order_id)
-    done = _done(s)
+    done = WIZARD.done(s)
     if step == "window" and "window" not in done:
         context.setdefault("slots", _windows(app, order_id) if s.order.ready_to_schedule else [])
     return render(
@@ -275,9 +261,9 @@ def _step_page(
         s=s,
         order=s.order,
         step=step,
-        steps=_bar(step, done),
+        steps=WIZARD.bar(step, done),
         step_done=step in done,
-        next_step=_next(s),
+        next_step=WIZARD.next(s),
         token=_order_token(app, order_id),
         values=values or {},
         errors=errors or {},
@@ -288,12 +274,7 @@ def _step_page(
 
 
 def _windows(app: Fiberdesk, order_id: int) -> list[scheduling.Slot]:
-    try:
-        return scheduling.find_windows(
-            app.uow, actor=PUBLIC_ACTOR, order_id=order_id, settings=app.scheduling, limit=8
-        )
-    except FiberdeskError:
-        return []
+    return open_windows(app, PUBLIC_ACTOR, order_id, limit=8)
 
 
 @router.get("/signup/{order_id}/{step}", response_class=HTMLResponse)
@@ -421,7 +402,7 @@ def _payment(app: Fiberdesk, order_id: int, f: dict[str, str]) -> Response:
     except FiberdeskError as exc:
         errors = {exc.field or "_": exc.reason}
         if exc.extra.get("decline_code"):
-            last4 = "".join(ch for ch in number if ch.isdigit())[-4:]
+            last4 = card_last4(number)
             errors = {"card_number": f"Your card ending {last4} was declined. Try another card."}
         return _step_page(app, order_id, "payment", values=values, errors=errors, status_code=422)
     return _to_step(app, order_id, "agree")
@@ -453,12 +434,8 @@ def _agree(app: Fiberdesk, order_id: int, f: dict[str, str]) -> Response:
 
 def _window(app: Fiberdesk, order_id: int, f: dict[str, str]) -> Response:
     values = {"slot": f.get("slot", "")[:40]}
-    day_text, _, code = values["slot"].partition("|")
     try:
-        try:
-            day = date.fromisoformat(day_text)
-        except ValueError:
-            raise InvalidInput("please choose a time", field="slot") from None
+        day, code = parse_slot(values["slot"], "please choose a time")
         scheduling.book(
             app.uow,
             actor=PUBLIC_ACTOR,
