@@ -109,8 +109,10 @@ def base_url(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Per module: sync Playwright keeps an event loop running in this thread until it
+    stops, and tests of other files that run in the same worker need the thread free."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         message = f"no chromium at {CHROMIUM}: apt-get install chromium"
         if os.environ.get("CI") == "true":
@@ -120,7 +122,7 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
     yield browser
