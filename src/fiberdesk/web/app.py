@@ -46,17 +46,19 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
     app.state.fiberdesk = fiberdesk = fiberdesk or build()
     app.state.public_limiter = RateLimiter(fiberdesk.settings.public_rate_limit_per_minute)
     problems.install(app, html=console.html_error)
-    console.install(app)
 
+    # Routes are matched in the order they are added: the API first, then the pages, so
+    # that an API request (the busiest, from other systems) is not compared with every
+    # console route before its own (about 1 ms per request with FastAPI's router).
     @app.get("/healthz", tags=["health"], summary="Liveness: answers without the database")
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     for router in (
-        customers.router,
-        search.router,
-        network.router,
         qualification.router,
+        search.router,
+        customers.router,
+        network.router,
         quotes.router,
         waitlist.router,
         orders.router,
@@ -77,5 +79,6 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
         app.include_router(router)
     if isinstance(fiberdesk.gateway, FakeGateway):
         app.include_router(dev.router)
+    console.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
