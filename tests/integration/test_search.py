@@ -190,6 +190,15 @@ def test_the_rest_endpoint(fd: Fiberdesk, world: SearchWorld) -> None:
     first = body["items"][0]
     assert first["title"] == "John Smith" and first["matched_label"] == "Name"
     assert first["url"] == f"/console/customers/{world.ids['John Smith']}"
+    # the endpoint skips validating its answer: the bytes must be the response model's
+    from fiberdesk.web.api.search import SearchOut
+
+    assert ok.content == SearchOut.model_validate(body).model_dump_json().encode()
+    accented = client.get("/api/v1/search", params={"q": "Zoë Ñúñez"}, headers=headers)
+    assert accented.status_code == 200
+    assert accented.content == (
+        SearchOut.model_validate(accented.json()).model_dump_json().encode()
+    )
     empty = client.get("/api/v1/search", params={"q": ""}, headers=headers)
     assert empty.status_code == 422
     assert empty.json()["field"] == "q" and "at least 2" in empty.json()["detail"]

@@ -8,10 +8,11 @@ ranked with ``rapidfuzz`` (scores below 100):
 
 - On PostgreSQL each word of the query is checked against ``search_words``, the vocabulary
   of customers' names and addresses (a trigram index finds the nearest words of a misspelt
-  one), and the customers holding every (corrected) word are read through the trigram
-  indexes on ``name`` and ``service_address``. A name whose words are all known is first
-  looked up whole through the B-tree index on ``name``. A query costs a few index look-ups
-  however many customers there are (``bench/search.py``).
+  one), and the customers holding every (corrected) word are read through the GIN word
+  indexes on ``name`` and ``service_address`` (migration 0012; the last word as typed may
+  be the start of a word). A name typed from its start is first looked up through B-tree
+  ranges on ``name``. A query costs a few index look-ups however many customers there are
+  (``bench/search.py``).
 - On SQLite the candidates are the customers sharing a three-letter piece with a word of
   the query (``LIKE``), ranked the same way.
 
@@ -243,46 +244,82 @@ def _customer_columns() -> Any:
 
 
 def _identifiers(session: sa.orm.Session, text: str, region: str, found: _Found) -> None:
-    """Each kind of identifier the text can be, looked up through its unique index."""
+    """Each kind of identifier the text can be, looked up through its unique index; the
+    customer identifiers it may be (an account number and a phone number are both digits)
+    in one statement."""
     ticket = _TICKET.match(text)
     if ticket:
         tid = int(ticket.group(1))
         if session.scalar(sa.select(Ticket.id).where(Ticket.id == tid)) is not None:
             found.tickets[tid] = (100.0, "ticket_number")
+    probes: list[str] = []
+    params: dict[str, Any] = {}
     compact = re.sub(r"[\s\-]", "", text).upper()
     if compact.isdigit() and len(compact) == 10:
-        _take(session, found, Customer.account_number == compact, 100.0, "account_number")
+        probes.append("account")
+        params["account"] = compact
     elif compact.isdigit() and 4 <= len(compact) < 10:
         # the leading digits of an account number, as typed: a range on the unique index
-        upper = compact[:-1] + chr(ord(compact[-1]) + 1)
-        leading = (Customer.account_number >= compact, Customer.account_number < upper)
-        _take(session, found, sa.and_(*leading), 90.0, "account_number", Customer.account_number)
+        probes.append("account_start")
+        params |= {"low": compact, "high": compact[:-1] + chr(ord(compact[-1]) + 1)}
     if _PHONE_CHARS.match(text) and sum(c.isdigit() for c in text) >= 7:
         e164 = _e164(text, region)
         if e164 is not None:
-            _take(session, found, Customer.phone == e164, 100.0, "phone")
+            probes.append("phone")
+            params["phone"] = e164
     if "@" in text and " " not in text:
         local, _, domain = text.partition("@")
-        forms = sorted({text, text.lower(), f"{local}@{domain.lower()}"})
-        _take(session, found, Customer.email.in_(forms), 100.0, "email")
-    if _SERIAL.match(compact) and not compact.isdigit() and any(c.isdigit() for c in compact):
+        probes.append("email")
+        params["emails"] = sorted({text, text.lower(), f"{local}@{domain.lower()}"})
+    if probes:
+        for row in session.execute(_probe_statement(tuple(probes)), params):
+            score, matched = _PROBES[probes[row[-1]]][1:3]
+            found.rows[row[0]] = tuple(row[1:-1])
+            found.customer(row[0], score, matched)
+    serial_like = _SERIAL.match(compact) and any(c.isdigit() for c in compact)
+    if serial_like and not compact.isdigit() and not ticket:
         _serial(session, compact, found)
 
 
-def _take(
-    session: sa.orm.Session,
-    found: _Found,
-    condition: sa.ColumnElement[bool],
-    score: float,
-    matched: str,
-    order: Any = None,
-) -> None:
-    query = _customer_columns().where(condition)
-    if order is not None:
-        query = query.order_by(order)
-    for row in session.execute(query.limit(CANDIDATES // 4)):
-        found.rows[row[0]] = tuple(row[1:])
-        found.customer(row[0], score, matched)
+#: the customer identifiers: (condition, score, field, order) of each probe
+_PROBES: dict[str, tuple[Any, float, str, Any]] = {
+    "account": (Customer.account_number == sa.bindparam("account"), 100.0, "account_number", None),
+    "account_start": (
+        sa.and_(
+            Customer.account_number >= sa.bindparam("low"),
+            Customer.account_number < sa.bindparam("high"),
+        ),
+        90.0,
+        "account_number",
+        Customer.account_number,
+    ),
+    "phone": (Customer.phone == sa.bindparam("phone"), 100.0, "phone", None),
+    "email": (Customer.email.in_(sa.bindparam("emails", expanding=True)), 100.0, "email", None),
+}
+_PROBE_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
+def _probe_statement(probes: tuple[str, ...]) -> Any:
+    """One statement for the probes given, built once: the customers each finds, at most
+    ``CANDIDATES // 4`` each, the last column telling which probe found the row."""
+    statement = _PROBE_STATEMENTS.get(probes)
+    if statement is None:
+        selects = []
+        for i, name in enumerate(probes):
+            condition, _score, _matched, order = _PROBES[name]
+            query = _customer_columns().add_columns(sa.literal_column(str(i)).label("probe"))
+            query = query.where(condition)
+            if order is not None:
+                query = query.order_by(order)
+            selects.append(query.limit(CANDIDATES // 4))
+        if len(selects) == 1:
+            statement = selects[0]
+        else:
+            # each part keeps its own LIMIT and ORDER BY inside a subquery
+            parts: list[Any] = [sa.select(*q.subquery().c) for q in selects]
+            statement = sa.union_all(*parts)
+        _PROBE_STATEMENTS[probes] = statement
+    return statement
 
 
 def _e164(text: str, region: str) -> str | None:
@@ -295,21 +332,23 @@ def _e164(text: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_BY_SERIAL = (
+    sa.select(Equipment.customer_id, Equipment.serial_number)
+    .where(
+        Equipment.serial_number >= sa.bindparam("low"),
+        Equipment.serial_number < sa.bindparam("high"),
+        Equipment.type == EquipmentType.ONT,
+        Equipment.customer_id.is_not(None),
+    )
+    .order_by(Equipment.serial_number)
+    .limit(10)
+)
+
+
 def _serial(session: sa.orm.Session, serial: str, found: _Found) -> None:
     """An installed or past ONT's serial, whole (100) or its leading part (90)."""
-    upper = serial[:-1] + chr(ord(serial[-1]) + 1)
-    query = (
-        sa.select(Equipment.customer_id, Equipment.serial_number)
-        .where(
-            Equipment.serial_number >= serial,
-            Equipment.serial_number < upper,
-            Equipment.type == EquipmentType.ONT,
-            Equipment.customer_id.is_not(None),
-        )
-        .order_by(Equipment.serial_number)
-        .limit(10)
-    )
-    for owner, number in session.execute(query):
+    params = {"low": serial, "high": serial[:-1] + chr(ord(serial[-1]) + 1)}
+    for owner, number in session.execute(_BY_SERIAL, params):
         if owner is not None:
             found.customer(owner, 100.0 if number == serial else 90.0, "ont_serial")
 
@@ -486,9 +525,21 @@ def _fuzzy_pass(
     columns = _customer_columns()
     numbers = [w for w in words if w.isdigit()]
 
-    def matching(column: Any) -> Any:
-        found_in = [sa.or_(*(column.ilike(f"%{o}%") for o in opts)) for opts in alternatives]
-        return columns.where(*found_in).limit(CANDIDATES)
+    def term(word: str, given: str) -> str:
+        # the last word of the query, as typed, may be half typed: it begins a word of
+        # the column; the others, and corrections (words of the vocabulary), are whole
+        return f"{word}:*" if word == given == words[-1] else word
+
+    def matching(column: Any, *extra: str) -> Any:
+        # every word of the query (one of its alternatives) is a word of the column:
+        # through the GIN word index of migration 0012
+        groups = [
+            " | ".join(term(o, w) for o in opts)
+            for w, opts in zip(lettered, alternatives, strict=True)
+        ]
+        groups += [term(n, n) for n in extra]
+        query = " & ".join(f"({g})" for g in groups)
+        return columns.where(_WORDS_OF[column.key].bool_op("@@")(_to_tsquery(query)))
 
     if not numbers:  # names have no numbers
         short = [w for w in words if len(w) < 3]
@@ -502,21 +553,51 @@ def _fuzzy_pass(
                     f"{b.capitalize()} {a.capitalize()}"
                     for a, b in itertools.product(*[fixes[w] for w in lettered])
                 }
-            ranges = [
-                sa.and_(Customer.name >= s, Customer.name < s[:-1] + chr(ord(s[-1]) + 1))
-                for s in sorted(starts)[:READINGS]
-            ]
-            by_start = columns.where(sa.or_(*ranges)).limit(max(3 * limit, 30))
-            _rank(text, session.execute(by_start).all(), found, "name")
+            lows = sorted(starts)[:READINGS]
+            params = {
+                "lows": lows,
+                "highs": [s[:-1] + chr(ord(s[-1]) + 1) for s in lows],
+                "n": max(3 * limit, 30),
+            }
+            _rank(text, session.execute(_BY_START, params).all(), found, "name")
         if len(found.customers) < limit and found.best() < SURE:
-            _rank(text, session.execute(matching(Customer.name)).all(), found, "name")
+            by_name = matching(Customer.name).limit(CANDIDATES)
+            _rank(text, session.execute(by_name).all(), found, "name")
     if len(found.customers) < limit and (numbers or found.best() < LIKELY):
-        by_address = matching(Customer.service_address)
-        if numbers:
-            by_address = by_address.where(
-                *(Customer.service_address.ilike(f"%{n}%") for n in numbers)
-            )
+        by_address = matching(Customer.service_address, *numbers).limit(CANDIDATES)
         _rank(text, session.execute(by_address).all(), found, "address")
+
+
+#: the customers whose name begins with one of the readings: a range of the B-tree index
+#: on name for each (one statement whatever the number of readings)
+_BY_START = sa.text(
+    """
+        SELECT c.id, c.account_number, c.name, c.service_address, c.status, c.unit
+        FROM unnest(CAST(:lows AS text[]), CAST(:highs AS text[])) AS r(low, high)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM customers WHERE name >= r.low AND name < r.high LIMIT :n
+             ) AS c
+        LIMIT :n
+        """
+).columns(
+    Customer.id,
+    Customer.account_number,
+    Customer.name,
+    Customer.service_address,
+    Customer.status,
+    Customer.unit,
+)
+
+#: the words of a searched column as its PostgreSQL index holds them (migration 0012)
+_SIMPLE: Any = sa.literal_column("'simple'::regconfig")
+_WORDS_OF = {
+    column.key: sa.func.to_tsvector(_SIMPLE, column)
+    for column in (Customer.name, Customer.service_address)
+}
+
+
+def _to_tsquery(query: str) -> Any:
+    return sa.func.to_tsquery(_SIMPLE, query)
 
 
 def _fuzzy_sqlite(session: sa.orm.Session, text: str, words: list[str], found: _Found) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
-from pydantic_core import to_json
 
 from fiberdesk.services import address_match
 from fiberdesk.services.qualification import (
@@ -16,7 +15,7 @@ from fiberdesk.services.qualification import (
     qualify_address,
     qualify_premises,
 )
-from fiberdesk.web.api.schemas import PROBLEM_RESPONSES
+from fiberdesk.web.api.schemas import PROBLEM_RESPONSES, prebuilt_json
 from fiberdesk.web.deps import ApiActor, CurrentApp, ReadUow
 
 router = APIRouter(prefix="/api/v1", tags=["qualification"], responses=PROBLEM_RESPONSES)
@@ -93,14 +92,6 @@ class QualificationOut(BaseModel):
     waitlist_offered: bool
 
 
-def _json(payload: dict[str, object]) -> Response:
-    """``payload`` as JSON, byte for byte what FastAPI would send for it through
-    ``QualificationOut`` (pydantic's serializer), without validating it once more: it is
-    built by ``qualification_payload`` in that shape (tests/e2e/test_api_qualification.py
-    checks it against the model)."""
-    return Response(to_json(payload), media_type="application/json")
-
-
 @router.post("/qualify", response_model=QualificationOut, summary="Qualify an address")
 def qualify(body: QualifyIn, actor: ApiActor, uow: ReadUow, app: CurrentApp) -> Response:
     """The serviceability decision with its reasons, the NAP and port that would be used,
@@ -108,7 +99,7 @@ def qualify(body: QualifyIn, actor: ApiActor, uow: ReadUow, app: CurrentApp) -> 
     with uow:
         if body.address is not None:
             q = qualify_address(uow, actor=actor, address=body.address, rules=app.rules)
-            return _json(qualification_payload(q, query=body.address))
+            return prebuilt_json(qualification_payload(q, query=body.address))
         if body.premises_id is not None:
             premises_id = body.premises_id
         elif body.source_id is not None:
@@ -121,7 +112,7 @@ def qualify(body: QualifyIn, actor: ApiActor, uow: ReadUow, app: CurrentApp) -> 
                 0
             ].premises_id
         q = qualify_premises(uow, actor=actor, premises_id=premises_id, rules=app.rules)
-        return _json(qualification_payload(q))
+        return prebuilt_json(qualification_payload(q))
 
 
 @router.get(

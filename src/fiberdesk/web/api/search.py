@@ -4,10 +4,11 @@ same service)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from fiberdesk.services import search
-from fiberdesk.web.api.schemas import PROBLEM_RESPONSES
+from fiberdesk.web.api.schemas import PROBLEM_RESPONSES, prebuilt_json
 from fiberdesk.web.deps import ApiActor, ReadUow
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=PROBLEM_RESPONSES)
@@ -45,23 +46,28 @@ def run_search(
     uow: ReadUow,
     q: str = Query("", max_length=400, description="what to look for"),
     limit: int = Query(10, description=f"1 to {search.MAX_LIMIT}"),
-) -> SearchOut:
+) -> Response:
     with uow:
         hits = search.search(uow, actor=actor, query=q, limit=limit)
-    return SearchOut(
-        query=" ".join(q.split()),
-        items=[
-            SearchHitOut(
-                kind=h.kind,
-                id=h.id,
-                customer_id=h.customer_id,
-                title=h.title,
-                subtitle=h.subtitle,
-                matched=h.matched,
-                matched_label=h.matched_label,
-                score=h.score,
-                url=h.url,
-            )
+    return prebuilt_json(search_payload(q, hits))
+
+
+def search_payload(query: str, hits: list[search.SearchHit]) -> dict[str, object]:
+    """The answer in the shape of ``SearchOut``."""
+    return {
+        "query": " ".join(query.split()),
+        "items": [
+            {
+                "kind": h.kind,
+                "id": h.id,
+                "customer_id": h.customer_id,
+                "title": h.title,
+                "subtitle": h.subtitle,
+                "matched": h.matched,
+                "matched_label": h.matched_label,
+                "score": h.score,
+                "url": h.url,
+            }
             for h in hits
         ],
-    )
+    }
