@@ -107,6 +107,57 @@ class _StreetNames:
 STREET_NAMES = _StreetNames()
 
 
+class _Similar:
+    """``_similar_names`` remembered per street-name list: the names are read again when
+    premises change (a new list), and typed streets repeat all day. Names are also kept
+    by length, since only names of a similar length can be two edits or 80 % alike."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._state = _SimilarState([], {})
+
+    def __call__(self, name: str, names: list[str]) -> dict[str, float]:
+        state = self._state  # one consistent state per call, whatever other threads do
+        if names is not state.names:
+            by_length: dict[int, list[str]] = {}
+            for known in names:  # sorted: each bucket keeps the list's order
+                by_length.setdefault(len(known), []).append(known)
+            state = self._state = _SimilarState(names, by_length)
+        found = state.found.get(name)
+        if found is None:
+            found = _similar_names(name, state.near(len(name)))
+            if len(state.found) >= self.LIMIT:
+                state.found.clear()
+            state.found[name] = found
+        return dict(found)
+
+
+@dataclass
+class _SimilarState:
+    names: list[str]
+    by_length: dict[int, list[str]]
+    near_length: dict[int, list[str]] = field(default_factory=dict)
+    found: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def near(self, length: int) -> list[str]:
+        """The names that can match one of ``length`` letters, in the list's order (the
+        order breaks ties between equal scores)."""
+        picked = self.near_length.get(length)
+        if picked is None:
+            # two edits change the length by two at most; an Indel ratio of 80 % needs the
+            # shorter name to be at least two thirds as long as the longer
+            low = min(length - 2, -(-2 * length // 3))
+            high = max(length + 2, 3 * length // 2)
+            sizes = range(max(1, low), high + 1)
+            picked = sorted(n for size in sizes for n in self.by_length.get(size, ()))
+            self.near_length[length] = picked
+        return picked
+
+
+SIMILAR = _Similar()
+
+
 def _similar_names(name: str, names: list[str]) -> dict[str, float]:
     """Street names within two typos (one for short names; a swap of two letters is one
     typo) or 80 % alike, with a 0..1 similarity."""
@@ -183,6 +234,8 @@ def _distinct_labels(ranked: list[Candidate]) -> list[Candidate]:
 
 
 def _number_key(number: str) -> int:
+    if number.isascii() and number.isdigit():
+        return int(number)
     digits = "".join(ch for ch in number if ch.isdigit())
     return int(digits) if digits else 0
 
@@ -217,10 +270,10 @@ def match_address(session: Session, text: str) -> MatchResult:
     if not parsed.street_name:
         raise InvalidInput("no street name found in the address", field="address")
     known = STREET_NAMES.get(session)
-    names = _similar_names(parsed.street_name, known)
+    names = SIMILAR(parsed.street_name, known)
     word = _DIRECTION_WORDS.get(parsed.predir or "")
     if word:
-        for name, similarity in _similar_names(f"{word} {parsed.street_name}", known).items():
+        for name, similarity in SIMILAR(f"{word} {parsed.street_name}", known).items():
             names[name] = max(names.get(name, 0.0), similarity)
     if not names:
         return MatchResult(
