@@ -237,7 +237,7 @@ def _record(
 
 
 async def run(
-    base_url: str,
+    base_url: str | Sequence[str],
     requests: Sequence[Request],
     *,
     clients: int = 16,
@@ -249,10 +249,15 @@ async def run(
     hook: ResponseHook | None = None,
 ) -> LoadResult:
     """Send ``requests`` (cycled, shared by all clients) for ``duration`` seconds or
-    ``count`` requests; non-2xx answers and transport failures count as errors."""
-    parts = urlsplit(base_url)
-    host, port = parts.hostname or "", parts.port or 80
-    check_local(host)
+    ``count`` requests; non-2xx answers and transport failures count as errors. With
+    several base URLs (one server process each), client ``i`` talks to URL ``i % n``."""
+    targets = []
+    for url in [base_url] if isinstance(base_url, str) else base_url:
+        parts = urlsplit(url)
+        targets.append((parts.hostname or "", parts.port or 80))
+        check_local(targets[-1][0])
+    if not targets:
+        raise ValueError("no base URL")
     if client not in CLIENTS:
         raise ValueError(f"client must be one of {CLIENTS}")
     if not requests:
@@ -268,21 +273,23 @@ async def run(
     result = LoadResult(label, client, clients, 0.0)
     plan = _Plan(len(requests), duration, count)
     started = time.perf_counter()
-    if client == "raw":
-        payloads = [_encode(r, host, port) for r in requests]
-        tasks = [
-            _raw_client(host, port, payloads, plan, result, hook, timeout) for _ in range(clients)
-        ]
-    else:
-        tasks = [
-            _httpx_client(host, port, requests, plan, result, hook, timeout) for _ in range(clients)
-        ]
+    tasks = []
+    encoded: dict[tuple[str, int], list[bytes]] = {}
+    for i in range(clients):
+        host, port = targets[i % len(targets)]
+        if client == "raw":
+            payloads = encoded.setdefault((host, port), [_encode(r, host, port) for r in requests])
+            tasks.append(_raw_client(host, port, payloads, plan, result, hook, timeout))
+        else:
+            tasks.append(_httpx_client(host, port, requests, plan, result, hook, timeout))
     await asyncio.gather(*tasks)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def run_load(base_url: str, requests: Sequence[Request], **options: Any) -> LoadResult:
+def run_load(
+    base_url: str | Sequence[str], requests: Sequence[Request], **options: Any
+) -> LoadResult:
     """``run`` on a fresh event loop (uvloop when it is installed, as uvicorn does)."""
     try:
         import uvloop

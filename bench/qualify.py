@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import signal
 import socket
 import subprocess
@@ -38,7 +39,15 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
-from bench.loadgen import CLIENTS, LoadResult, ProcessWatch, Request, cpu_snapshot, run_load
+from bench.loadgen import (
+    CLIENTS,
+    LoadResult,
+    ProcessWatch,
+    Request,
+    cpu_snapshot,
+    process_tree,
+    run_load,
+)
 from fiberdesk.db import migrate
 from fiberdesk.db.engine import make_engine, make_session_factory
 from fiberdesk.db.models import Premises, User
@@ -197,50 +206,80 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, port: int, workers: int, cpus: set[int] | None) -> Iterator[int]:
-    """``fiberdesk serve`` on 127.0.0.1:``port``; yields its pid; always stopped."""
+def server(
+    url: str, port: int | Sequence[int], workers: int, cpus: set[int] | None
+) -> Iterator[int]:
+    """``fiberdesk serve`` on 127.0.0.1:``port``, or one on each port given (the
+    benchmarks' ``--processes``); yields the pid whose process tree holds them all; always
+    stopped."""
+    ports = [port] if isinstance(port, int) else list(port)
     env = {**os.environ, "FIBERDESK_DATABASE_URL": url}
-    cmd = [
-        sys.executable,
-        "-m",
-        "fiberdesk",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
+    commands = [
+        [
+            sys.executable,
+            "-m",
+            "fiberdesk",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(p),
+            "--workers",
+            str(workers),
+        ]
+        for p in ports
     ]
+    if len(commands) > 1:
+        # one parent for them all, so that the CPU and memory of its tree are theirs
+        script = " & ".join(shlex.join(c) for c in commands) + " & wait"
+        commands = [["/bin/sh", "-c", script]]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            commands[0], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
             if cpus:
                 os.sched_setaffinity(proc.pid, cpus)
             deadline = time.monotonic() + 90
-            while True:
+            waiting = set(ports)
+            while waiting:
                 if proc.poll() is not None:
                     log.seek(0)
                     raise RuntimeError("the server stopped:\n" + log.read().decode()[-3000:])
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
+                for p in sorted(waiting):
+                    try:
+                        if httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=2).is_success:
+                            waiting.discard(p)
+                    except httpx.HTTPError:
+                        pass
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server did not answer /healthz within 90 s")
-                time.sleep(0.2)
+                if waiting:
+                    time.sleep(0.2)
+            if cpus:  # the servers started by the shell too
+                for pid in process_tree(proc.pid):
+                    os.sched_setaffinity(pid, cpus)
             yield proc.pid
         finally:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)  # the server and its own workers
+                os.killpg(proc.pid, signal.SIGTERM)  # the server(s) and their workers
                 try:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+
+
+#: what ``--processes`` means, for the benchmarks' help
+PROCESSES_HELP = (
+    "separate server processes, each on its own port, the clients split evenly between "
+    "them as a load balancer in front would (uvicorn's --workers share one socket, and a "
+    "few keep-alive connections opened together land unevenly on its workers)"
+)
+
+
+def bases(ports: Sequence[int]) -> list[str]:
+    return [f"http://127.0.0.1:{p}" for p in ports]
 
 
 ENDPOINTS = {
@@ -336,6 +375,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--processes", type=int, default=1, help=PROCESSES_HELP)
     parser.add_argument("--samples", type=int, default=3000, help="distinct addresses")
     parser.add_argument("--client", choices=CLIENTS, default="raw")
     parser.add_argument(
@@ -379,12 +419,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     dbname = url.database if url.get_backend_name() == "postgresql" else None
     own_cpus = os.sched_getaffinity(0)
     pin = args.pin and len(own_cpus) >= 2
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(max(1, args.processes))]
+    base = bases(ports)
     opts: dict[str, Any] = {"clients": args.clients, "client": args.client}
     results: dict[str, LoadResult] = {}
     cpu: dict[str, dict[str, float]] = {}
-    with server(args.url, port, args.workers, {0} if pin else None) as pid:
+    with server(args.url, ports, args.workers, {0} if pin else None) as pid:
         watch = ProcessWatch(pid)
         watch.start()
         try:
@@ -404,7 +444,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     peak_mb = max(watch.peak_kb.values(), default=0) / 1024
     title = (
         f"{sa.engine.make_url(args.url).get_backend_name()}: {args.clients} clients, "
-        f"{args.duration:g} s each, {args.workers} worker(s)" + (", pinned" if pin else "")
+        f"{args.duration:g} s each, {len(ports)} server process(es) of {args.workers} "
+        "worker(s)" + (", pinned" if pin else "")
     )
     for table in _tables(title, results, cpu):
         console.print(table)
@@ -431,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "clients": args.clients,
         "duration_s": args.duration,
         "workers": args.workers,
+        "processes": len(ports),
         "client": args.client,
         "pinned": pin,
         "samples": len(mix),

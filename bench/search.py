@@ -1,7 +1,7 @@
 """Benchmark: global search over 500,000 customers on PostgreSQL, through the HTTP API.
 
 ``python -m bench.search --url DB_URL [--customers 500000] [--count 4000] [--clients 8]
-[--seed 7] [--workers 1]``
+[--seed 7] [--workers 1] [--processes 1]``
 
 It migrates the database given (PostgreSQL only) and, when it holds no customers, loads
 them with COPY: names drawn with Zipf-like weights from 240 common first names and 290
@@ -50,7 +50,7 @@ from rich.table import Table
 
 from bench import generate as gen
 from bench.loadgen import LoadResult, Request, cpu_snapshot, run_load
-from bench.qualify import free_port, make_token, server
+from bench.qualify import PROCESSES_HELP, bases, free_port, make_token, server
 from fiberdesk.db import migrate
 from fiberdesk.db.engine import is_postgres, make_engine, make_session_factory
 from fiberdesk.db.unit_of_work import UnitOfWork
@@ -368,7 +368,7 @@ def _mix(queries: dict[str, list[Query]], seed: int, size: int) -> list[str]:
 
 
 def measure(
-    url: str, *, count: int, clients: int, seed: int, workers: int, n: int
+    url: str, *, count: int, clients: int, seed: int, workers: int, n: int, processes: int = 1
 ) -> dict[str, Any]:
     queries = sample_queries(url, n, seed, size=max(200, min(4000, count)))
     kinds = recall(url, queries, per_kind=100)
@@ -378,14 +378,14 @@ def measure(
     results: dict[str, LoadResult] = {}
     cpu: dict[str, dict[str, float]] = {}
     dbname = sa.engine.make_url(url).database or ""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(max(1, processes))]
+    base = bases(ports)
     runs = {
         "healthz": [Request("GET", "/healthz")],
         "exact": _requests(accounts, token),
         "mix": _requests(mix, token),
     }
-    with server(url, port, workers, None) as pid:
+    with server(url, ports, workers, None) as pid:
         # warm up: the server's imports and pools, and the database's caches
         run_load(base, _requests(mix[:400], token), clients=clients, count=min(400, count))
         for key, requests in runs.items():
@@ -443,6 +443,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--count", type=int, default=4000, help="requests per measurement")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    parser.add_argument("--processes", type=int, default=1, help=PROCESSES_HELP)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     try:
@@ -456,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         clients=args.clients,
         seed=args.seed,
         workers=args.workers,
+        processes=args.processes,
         n=args.customers,
     )
     results = figures["results"]
