@@ -175,13 +175,7 @@ class _Found:
     def hits(self, session: sa.orm.Session, limit: int) -> list[SearchHit]:
         hits: list[SearchHit] = []
         if self.tickets:
-            rows = session.execute(
-                sa.select(
-                    Ticket.id, Ticket.customer_id, Ticket.category, Ticket.status, Customer.name
-                )
-                .join(Customer, Customer.id == Ticket.customer_id)
-                .where(Ticket.id.in_(self.tickets))
-            ).all()
+            rows = session.execute(_TICKETS, {"ids": list(self.tickets)}).all()
             for tid, cid, category, status, name in rows:
                 score, matched = self.tickets[tid]
                 hits.append(
@@ -198,7 +192,7 @@ class _Found:
                 )
         missing = [cid for cid in self.customers if cid not in self.rows]
         if missing:
-            for row in session.execute(_customer_columns().where(Customer.id.in_(missing))):
+            for row in session.execute(_CUSTOMERS, {"ids": missing}):
                 self.rows[row[0]] = tuple(row[1:])
         closed = ServiceStatus.DISCONNECTED
 
@@ -240,6 +234,15 @@ def _customer_columns() -> Any:
     )
 
 
+_CUSTOMERS = _customer_columns().where(Customer.id.in_(sa.bindparam("ids", expanding=True)))
+_TICKETS = (
+    sa.select(Ticket.id, Ticket.customer_id, Ticket.category, Ticket.status, Customer.name)
+    .join(Customer, Customer.id == Ticket.customer_id)
+    .where(Ticket.id.in_(sa.bindparam("ids", expanding=True)))
+)
+_TICKET_ID = sa.select(Ticket.id).where(Ticket.id == sa.bindparam("id"))
+
+
 # --- exact identifiers ---------------------------------------------------------------------
 
 
@@ -250,7 +253,7 @@ def _identifiers(session: sa.orm.Session, text: str, region: str, found: _Found)
     ticket = _TICKET.match(text)
     if ticket:
         tid = int(ticket.group(1))
-        if session.scalar(sa.select(Ticket.id).where(Ticket.id == tid)) is not None:
+        if session.scalar(_TICKET_ID, {"id": tid}) is not None:
             found.tickets[tid] = (100.0, "ticket_number")
     probes: list[str] = []
     params: dict[str, Any] = {}
@@ -522,7 +525,6 @@ def _fuzzy_pass(
         alternatives.append(options)
     if not alternatives or not all(alternatives):
         return
-    columns = _customer_columns()
     numbers = [w for w in words if w.isdigit()]
 
     def term(word: str, given: str) -> str:
@@ -530,7 +532,7 @@ def _fuzzy_pass(
         # the column; the others, and corrections (words of the vocabulary), are whole
         return f"{word}:*" if word == given == words[-1] else word
 
-    def matching(column: Any, *extra: str) -> Any:
+    def matching(*extra: str) -> dict[str, str]:
         # every word of the query (one of its alternatives) is a word of the column:
         # through the GIN word index of migration 0012
         groups = [
@@ -538,8 +540,7 @@ def _fuzzy_pass(
             for w, opts in zip(lettered, alternatives, strict=True)
         ]
         groups += [term(n, n) for n in extra]
-        query = " & ".join(f"({g})" for g in groups)
-        return columns.where(_WORDS_OF[column.key].bool_op("@@")(_to_tsquery(query)))
+        return {"words": " & ".join(f"({g})" for g in groups)}
 
     if not numbers:  # names have no numbers
         short = [w for w in words if len(w) < 3]
@@ -561,11 +562,11 @@ def _fuzzy_pass(
             }
             _rank(text, session.execute(_BY_START, params).all(), found, "name")
         if len(found.customers) < limit and found.best() < SURE:
-            by_name = matching(Customer.name).limit(CANDIDATES)
-            _rank(text, session.execute(by_name).all(), found, "name")
+            rows = session.execute(_BY_WORDS["name"], matching()).all()
+            _rank(text, rows, found, "name")
     if len(found.customers) < limit and (numbers or found.best() < LIKELY):
-        by_address = matching(Customer.service_address, *numbers).limit(CANDIDATES)
-        _rank(text, session.execute(by_address).all(), found, "address")
+        rows = session.execute(_BY_WORDS["service_address"], matching(*numbers)).all()
+        _rank(text, rows, found, "address")
 
 
 #: the customers whose name begins with one of the readings: a range of the B-tree index
@@ -588,16 +589,19 @@ _BY_START = sa.text(
     Customer.unit,
 )
 
-#: the words of a searched column as its PostgreSQL index holds them (migration 0012)
+#: the customers whose name (or service address) holds the words of a ``to_tsquery``
+#: text, through the column's GIN word index (migration 0012), built once
 _SIMPLE: Any = sa.literal_column("'simple'::regconfig")
-_WORDS_OF = {
-    column.key: sa.func.to_tsvector(_SIMPLE, column)
+_BY_WORDS = {
+    column.key: _customer_columns()
+    .where(
+        sa.func.to_tsvector(_SIMPLE, column).bool_op("@@")(
+            sa.func.to_tsquery(_SIMPLE, sa.bindparam("words", type_=sa.String))
+        )
+    )
+    .limit(CANDIDATES)
     for column in (Customer.name, Customer.service_address)
 }
-
-
-def _to_tsquery(query: str) -> Any:
-    return sa.func.to_tsquery(_SIMPLE, query)
 
 
 def _fuzzy_sqlite(session: sa.orm.Session, text: str, words: list[str], found: _Found) -> None:
