@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="change-me-in-production", min_length=8)
     #: log SQL statements
     echo_sql: bool = False
+    #: requests that may run their database work at once in one server process (the
+    #: rest wait their turn on the event loop): more threads than this only contend for
+    #: Python's lock, which costs CPU and latency (see docs/performance.md)
+    request_threads: int = Field(default=8, ge=1, le=200)
 
     # console sign-in
     #: a console session ends after this long without a request

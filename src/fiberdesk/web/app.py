@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -36,14 +39,24 @@ from fiberdesk.web.ui import surveys as survey_pages
 
 
 def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
+    fiberdesk = fiberdesk or build()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the thread pool that runs the endpoints' database work, per event loop
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = fiberdesk.settings.request_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="fiberdesk",
         version=__version__,
         description="Customer operations for fiber-to-the-home operators.",
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.fiberdesk = fiberdesk = fiberdesk or build()
+    app.state.fiberdesk = fiberdesk
     app.state.public_limiter = RateLimiter(fiberdesk.settings.public_rate_limit_per_minute)
     problems.install(app, html=console.html_error)
 
@@ -51,7 +64,8 @@ def create_app(fiberdesk: Fiberdesk | None = None) -> FastAPI:
     # that an API request (the busiest, from other systems) is not compared with every
     # console route before its own (about 1 ms per request with FastAPI's router).
     @app.get("/healthz", tags=["health"], summary="Liveness: answers without the database")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # async: a liveness probe needs no thread, and answers while they are all busy
         return {"status": "ok", "version": __version__}
 
     for router in (
