@@ -223,15 +223,19 @@ class _Found:
         return hits[:limit]
 
 
+#: what a customer hit shows, in this order (``_Found.rows``)
+_HIT_COLUMNS = (
+    Customer.id,
+    Customer.account_number,
+    Customer.name,
+    Customer.service_address,
+    Customer.status,
+    Customer.unit,
+)
+
+
 def _customer_columns() -> Any:
-    return sa.select(
-        Customer.id,
-        Customer.account_number,
-        Customer.name,
-        Customer.service_address,
-        Customer.status,
-        Customer.unit,
-    )
+    return sa.select(*_HIT_COLUMNS)
 
 
 _CUSTOMERS = _customer_columns().where(Customer.id.in_(sa.bindparam("ids", expanding=True)))
@@ -580,14 +584,7 @@ _BY_START = sa.text(
              ) AS c
         LIMIT :n
         """
-).columns(
-    Customer.id,
-    Customer.account_number,
-    Customer.name,
-    Customer.service_address,
-    Customer.status,
-    Customer.unit,
-)
+).columns(*_HIT_COLUMNS)
 
 #: the customers whose name (or service address) holds the words of a ``to_tsquery``
 #: text, through the column's GIN word index (migration 0012), built once
