@@ -1,8 +1,9 @@
 """The per-process caches behind qualification: the passive plant and bearer tokens.
 
-Both are reloaded at once when this process writes what they hold, and after 30 s when
-another process does (simulated here by writing through the driver's own connection,
-which SQLAlchemy does not see, and by moving the caches' clock).
+Both are reloaded at once when this process writes what they hold. When another process
+does (simulated here by writing through the driver's own connection, which SQLAlchemy
+does not see, and by moving the caches' clock), the plant is reloaded after its change
+counter moved, within ``plant.CHECK_S``, and tokens after 30 s.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def test_a_rolled_back_write_does_not_leave_the_plant_wrong(
     assert _price(_q(fd, world)) == before
 
 
-def test_another_process_change_shows_after_30_s(
+def test_another_process_change_shows_after_the_next_check(
     fd: Fiberdesk, world: QualificationWorld, clock: Clock
 ) -> None:
     before = _price(_q(fd, world))
@@ -174,13 +175,47 @@ def test_another_process_change_shows_after_30_s(
     _behind_sqlalchemys_back(
         fd, "UPDATE plans SET monthly_price = ? WHERE code = ?", (700, "BASIC")
     )
-    clock.now += plant.TTL_S - 1
-    assert _price(_q(fd, world)) == before  # still this process's copy
+    clock.now += plant.CHECK_S - 1
+    assert _price(_q(fd, world)) == before  # still this process's copy, not asked yet
     clock.now += 2
-    # the first use after 30 s answers from the old copy and reloads it in the background
+    # the first use after the check's interval reads the change counter, answers from
+    # the old copy and reloads it in the background
     assert _price(_q(fd, world)) == before
     deadline = time.monotonic() + 30
     while _price(_q(fd, world)) != Decimal("7.00"):
+        assert time.monotonic() < deadline, "the plant was not reloaded"
+        time.sleep(0.05)
+
+
+def test_an_unchanged_plant_is_not_read_again(
+    fd: Fiberdesk, world: QualificationWorld, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _q(fd, world)
+    with fd.uow(write=False) as uow:
+        loaded = plant.get(uow.session)
+    loads: list[int] = []
+    real_load = plant._load
+
+    def counting_load(session: Any, generation: int) -> plant.Plant:
+        loads.append(generation)
+        return real_load(session, generation)
+
+    monkeypatch.setattr(plant, "_load", counting_load)
+    # another process writes port states and customers, not the plant
+    _behind_sqlalchemys_back(fd, "UPDATE nap_ports SET hold_expires_at = NULL", ())
+    for _ in range(3):
+        clock.now += plant.CHECK_S + 1
+        _q(fd, world)
+    time.sleep(0.2)  # a background reload, were one started, has had time to begin
+    with fd.uow(write=False) as uow:
+        assert plant.get(uow.session) is loaded
+    assert loads == []
+    # a write that leaves the values as they were still counts: the plant is read again
+    _behind_sqlalchemys_back(fd, "UPDATE naps SET code = code", ())
+    clock.now += plant.CHECK_S + 1
+    _q(fd, world)
+    deadline = time.monotonic() + 30
+    while not loads:
         assert time.monotonic() < deadline, "the plant was not reloaded"
         time.sleep(0.05)
 

@@ -8,8 +8,10 @@ memory, per engine, and reloads them:
   TRUNCATE of ``naps``, ``splitters``, ``pon_ports``, ``olts``, ``central_offices`` or
   ``plans`` through any engine of the process, seen as the statement runs and again when
   its connection goes back to the pool, that is after its commit or rollback);
-* otherwise at most ``TTL_S`` (30 s) after it was loaded, which is how long another
-  process's change (another uvicorn worker, the CLI, the demo builder) can take to show.
+* otherwise when another process changed them (another uvicorn worker, the CLI, the demo
+  builder): every ``CHECK_S`` (5 s) a process reads the plant's change counter, one small
+  row that triggers raise on every write to those tables (migration 0013), and reloads in
+  a background thread only if the number moved; requests go on with the copy they have.
 
 What changes all the time is not in here: the state of NAP ports (free, held, in use) and
 customers are read from the database on every qualification.
@@ -35,14 +37,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
-from fiberdesk.db.models import Nap, Olt, Plan, PonPort, Splitter
+from fiberdesk.db.models import ChangeCounter, Nap, Olt, Plan, PonPort, Splitter
+from fiberdesk.db.models.change_counters import PLANT as PLANT_COUNTER
 from fiberdesk.domain.catalog import TierSpec
 from fiberdesk.domain.network import PonTechnology
 
 log = logging.getLogger(__name__)
 
-#: seconds after which a process reloads the plant even if it wrote nothing itself
-TTL_S = 30.0
+#: how often a process asks the database whether another process changed the plant
+CHECK_S = 5.0
 #: the grid's cell, in degrees of latitude and longitude (about 550 m by 430 m here)
 CELL_DEG = 0.005
 
@@ -109,6 +112,8 @@ class Plant:
     grid: dict[tuple[int, int], tuple[NapPath, ...]]
     generation: int
     loaded_at: float
+    #: the plant's change counter when the load began (None: the database has none)
+    version: int | None
 
     def naps_in_box(
         self, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float
@@ -204,7 +209,17 @@ on_write(PLANT_TABLES, invalidate)
 # -- loading ------------------------------------------------------------------------------
 
 
+_VERSION = sa.select(ChangeCounter.version).where(ChangeCounter.name == PLANT_COUNTER)
+
+
+def _version(session: Session) -> int | None:
+    return session.connection().execute(_VERSION).scalar()
+
+
 def _load(session: Session, generation: int) -> Plant:
+    # the counter first: a change committed while the rows are read is loaded again at
+    # the next check (a newer number), never missed
+    version = _version(session)
     conn = session.connection()
     # PON ports first: a NAP under a port this load has not seen (added between the two
     # statements) is left for the next load
@@ -336,24 +351,27 @@ def _load(session: Session, generation: int) -> Plant:
         {cell: tuple(members) for cell, members in grid.items()},
         generation,
         clock(),
+        version,
     )
 
 
 class _PlantCache:
     """One plant per engine. A plant this process's writes made stale is reloaded before
-    it is used again (the request waits); one that only reached its age is reloaded in a
-    background thread while requests go on with it, so that no request waits for a load
-    every 30 s."""
+    it is used again (the request waits); one that another process changed, as the change
+    counter tells, is reloaded in a background thread while requests go on with it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         #: weak: a disposed engine's plant goes with it, a new engine never inherits one
         self._by_engine: weakref.WeakKeyDictionary[Engine, Plant] = weakref.WeakKeyDictionary()
         self._reloading: weakref.WeakSet[Engine] = weakref.WeakSet()
+        #: when each engine's change counter was last read
+        self._checked: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 
     def clear(self) -> None:
         with self._lock:
             self._by_engine.clear()
+            self._checked.clear()
 
     def get(self, session: Session) -> Plant:
         bind = session.get_bind()
@@ -361,8 +379,11 @@ class _PlantCache:
         assert isinstance(engine, Engine)
         cached = self._by_engine.get(engine)
         if cached is not None and cached.generation == _generation:
-            if clock() - cached.loaded_at >= TTL_S:
-                self._reload_in_background(engine)
+            now = clock()
+            if now - self._checked.get(engine, cached.loaded_at) >= CHECK_S:
+                self._checked[engine] = now
+                if _version(session) != cached.version:
+                    self._reload_in_background(engine)
             return cached
         with self._lock:
             cached = self._by_engine.get(engine)

@@ -17,6 +17,7 @@ from fiberdesk.db.models.billing import (
     ServiceHold,
 )
 from fiberdesk.db.models.catalog import ContractTermRow, Plan, PromotionRow
+from fiberdesk.db.models.change_counters import ChangeCounter
 from fiberdesk.db.models.communications import (
     DeliveryAttempt,
     FakeSms,
@@ -62,6 +63,7 @@ __all__ = [
     "Base",
     "BillingAccount",
     "CentralOffice",
+    "ChangeCounter",
     "ConsoleSession",
     "Contract",
     "ContractTermRow",
