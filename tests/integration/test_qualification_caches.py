@@ -215,9 +215,13 @@ def test_an_unchanged_plant_is_not_read_again(
     clock.now += plant.CHECK_S + 1
     _q(fd, world)
     deadline = time.monotonic() + 30
-    while not loads:
+    while True:  # until the reload has finished (its connection back in the pool)
+        with fd.uow(write=False) as uow:
+            if plant.get(uow.session) is not loaded:
+                break
         assert time.monotonic() < deadline, "the plant was not reloaded"
         time.sleep(0.05)
+    assert len(loads) == 1
 
 
 def test_port_states_are_never_cached(

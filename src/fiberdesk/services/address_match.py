@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from fiberdesk.db.models import Premises
+from fiberdesk.db.models.premises import address_label
+from fiberdesk.db.statements import ByCount
 from fiberdesk.domain.address import ParsedAddress, parse_address
 from fiberdesk.domain.errors import InvalidInput, NotFound
 from fiberdesk.domain.network import distance_m
@@ -180,15 +182,45 @@ def _part(given: str | None, actual: str | None, *, absent: float) -> float:
     return 1.0 if given == (actual or None) else 0.0
 
 
-def _place_score(parsed: ParsedAddress, row: Premises) -> float:
+#: the columns of a premises that matching scores and answers with
+_COLUMNS = (
+    Premises.id,
+    Premises.source_id,
+    Premises.number,
+    Premises.number_suffix,
+    Premises.predir,
+    Premises.street_name,
+    Premises.street_type,
+    Premises.sufdir,
+    Premises.street,
+    Premises.unit,
+    Premises.city,
+    Premises.community,
+    Premises.state,
+    Premises.zip,
+    Premises.lat,
+    Premises.lon,
+    Premises.nap_id,
+)
+#: the premises with a house number on any of a few streets
+_NUMBERED = ByCount(
+    lambda streets: sa.select(*_COLUMNS).where(
+        Premises.street_name.in_(streets), Premises.number == sa.bindparam("number")
+    ),
+    prefix="s",
+)
+
+
+def _place_score(parsed: ParsedAddress, row: Any) -> float:
     if not parsed.city:
         return 0.6
     scores = [fuzz.ratio(parsed.city, p) / 100 for p in (row.city, row.community) if p]
     return max(scores, default=0.0)
 
 
-def score(parsed: ParsedAddress, row: Premises, name_score: float) -> float:
-    """How well a premises fits a parsed address, 0..1 (1: every given part agrees)."""
+def score(parsed: ParsedAddress, row: Any, name_score: float) -> float:
+    """How well a premises (or a row of its columns) fits a parsed address, 0..1 (1: every
+    given part agrees)."""
     directional = 1.0
     word = _DIRECTION_WORDS.get(parsed.predir or "")
     if word and not row.predir and row.street_name.startswith(word + " "):
@@ -209,11 +241,12 @@ def score(parsed: ParsedAddress, row: Premises, name_score: float) -> float:
     )
 
 
-def as_candidate(row: Premises, confidence: float, distance: float | None = None) -> Candidate:
+def as_candidate(row: Any, confidence: float, distance: float | None = None) -> Candidate:
+    """A premises, or a row of its columns, as a candidate."""
     return Candidate(
         premises_id=row.id,
         source_id=row.source_id,
-        label=row.label,
+        label=address_label(row),
         confidence=confidence,
         nap_id=row.nap_id,
         lat=row.lat,
@@ -243,24 +276,31 @@ def _number_key(number: str) -> int:
 def _nearest_numbers(
     session: Session, parsed: ParsedAddress, names: dict[str, float]
 ) -> list[Candidate]:
-    """Premises on the best-matching street(s) whose house numbers are nearest."""
-    best = sorted(names.items(), key=lambda kv: -kv[1])[:3]
-    query = sa.select(Premises.id, Premises.number).where(
-        Premises.street_name.in_([n for n, _ in best])
-    )
+    """Premises on the best-matching street(s) whose house numbers are nearest (ties: the
+    lower number, then the lower premises id)."""
+    best = [n for n, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+    on_streets: list[sa.ColumnElement[bool]] = [Premises.street_name.in_(best)]
     if parsed.zip:
-        query = query.where(Premises.zip == parsed.zip)
-    numbers = session.execute(query.limit(2000)).all()
+        on_streets.append(Premises.zip == parsed.zip)
+    # the distinct numbers come from the (street_name, number) index alone
+    numbers = session.scalars(sa.select(Premises.number).where(*on_streets).distinct()).all()
     target = _number_key(parsed.number or "0")
-    nearest = sorted(numbers, key=lambda r: (abs(_number_key(r[1]) - target), r[0]))
-    ids = [r[0] for r in nearest[:MAX_CANDIDATES]]
-    # only the few nearest are loaded whole, in the same order
-    by_id = {r.id: r for r in session.scalars(sa.select(Premises).where(Premises.id.in_(ids)))}
-    rows = [by_id[i] for i in ids]
+
+    def distance(number: str) -> tuple[int, int, str]:
+        key = _number_key(number)
+        return abs(key - target), key, number
+
+    nearest = sorted(numbers, key=distance)[:MAX_CANDIDATES]
+    if not nearest:
+        return []
+    rows = sorted(
+        session.execute(sa.select(*_COLUMNS).where(*on_streets, Premises.number.in_(nearest))),
+        key=lambda r: (distance(r.number), r.id),
+    )
     # never confident: the number asked for does not exist
     return [
         as_candidate(r, round(min(0.5, score(parsed, r, names[r.street_name]) - 0.3), 3))
-        for r in rows
+        for r in rows[:MAX_CANDIDATES]
     ]
 
 
@@ -283,8 +323,11 @@ def match_address(session: Session, text: str) -> MatchResult:
             None,
         )
     if not parsed.number:
-        rows = session.scalars(
-            sa.select(Premises).where(Premises.street_name.in_(list(names))).limit(MAX_CANDIDATES)
+        rows = session.execute(
+            sa.select(*_COLUMNS)
+            .where(Premises.street_name.in_(list(names)))
+            .order_by(Premises.id)
+            .limit(MAX_CANDIDATES)
         ).all()
         return MatchResult(
             MatchStatus.NOT_FOUND,
@@ -293,11 +336,9 @@ def match_address(session: Session, text: str) -> MatchResult:
             None,
             [as_candidate(r, min(0.5, score(parsed, r, names[r.street_name]))) for r in rows],
         )
-    rows = session.scalars(
-        sa.select(Premises).where(
-            Premises.street_name.in_(list(names)), Premises.number == parsed.number
-        )
-    ).all()
+    numbered, params = _NUMBERED.statement(list(names))
+    params["number"] = parsed.number
+    rows = session.execute(numbered, params).all()
     ranked = _distinct_labels(
         sorted(
             (as_candidate(r, score(parsed, r, names[r.street_name])) for r in rows),
@@ -335,8 +376,8 @@ def nearest_premises(session: Session, *, lat: float, lon: float) -> list[Candid
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput("latitude or longitude out of range", field="lat")
     for radius_deg in (0.001, 0.005, 0.02):
-        rows = session.scalars(
-            sa.select(Premises)
+        rows = session.execute(
+            sa.select(*_COLUMNS)
             .where(
                 Premises.lat.between(lat - radius_deg, lat + radius_deg),
                 Premises.lon.between(lon - radius_deg * 1.3, lon + radius_deg * 1.3),
@@ -355,7 +396,9 @@ def nearest_premises(session: Session, *, lat: float, lon: float) -> list[Candid
 
 
 def premises_by_source_id(session: Session, source_id: str) -> Candidate:
-    row = session.scalar(sa.select(Premises).where(Premises.source_id == source_id.strip().upper()))
+    row = session.execute(
+        sa.select(*_COLUMNS).where(Premises.source_id == source_id.strip().upper())
+    ).first()
     if row is None:
         raise NotFound(f"no premises with source id {source_id!r}")
     return as_candidate(row, 1.0)

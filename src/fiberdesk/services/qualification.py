@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from fiberdesk.db.base import utcnow
 from fiberdesk.db.models import Customer, Nap, NapPort, Olt, Plan, PonPort, Premises, Splitter
+from fiberdesk.db.models.premises import address_label
+from fiberdesk.db.statements import ByCount
 from fiberdesk.db.unit_of_work import UnitOfWork
 from fiberdesk.domain.catalog import TierSpec, tier_offers
 from fiberdesk.domain.customers import OCCUPYING_STATUSES
@@ -157,9 +159,6 @@ class _Statements:
     """The two statements a qualification runs, built once per process: SQLAlchemy finds
     their compiled form in its cache without building an expression each time."""
 
-    #: how many statements for different numbers of NAPs are kept
-    MAX_SHAPES = 256
-
     def __init__(self) -> None:
         account = (
             sa.select(Customer.account_number)
@@ -186,27 +185,17 @@ class _Statements:
             Premises.multi_dwelling,
             account,
         ).where(Premises.id == sa.bindparam("premises_id"))
-        self._ports_and_sold: dict[int, Any] = {}
-        self._lock = threading.Lock()
+        self._ports_and_sold = ByCount(self._build_ports_and_sold, prefix="n", type_=sa.Integer())
 
     def ports_and_sold(self, nap_ids: list[int], now: datetime) -> tuple[Any, dict[str, Any]]:
         """Per NAP: ``(0, nap, lowest free port, ports taken)``, and ``(1, nap, Mbps sold,
-        0)`` if it has customers; with its parameters. One statement per number of NAPs,
-        each id its own parameter (an expanding IN is rewritten on every execution)."""
-        n = len(nap_ids)
-        stmt = self._ports_and_sold.get(n)
-        if stmt is None:
-            stmt = self._build_ports_and_sold(n)
-            if len(self._ports_and_sold) < self.MAX_SHAPES:
-                with self._lock:
-                    self._ports_and_sold[n] = stmt
-        params: dict[str, Any] = {f"n{i}": nap_id for i, nap_id in enumerate(nap_ids)}
+        0)`` if it has customers; with its parameters."""
+        stmt, params = self._ports_and_sold.statement(nap_ids)
         params["now"] = now
         return stmt, params
 
     @staticmethod
-    def _build_ports_and_sold(n: int) -> Any:
-        ids = [sa.bindparam(f"n{i}", type_=sa.Integer()) for i in range(n)]
+    def _build_ports_and_sold(ids: list[sa.BindParameter[Any]]) -> Any:
         now = sa.bindparam("now", type_=NapPort.__table__.c.hold_expires_at.type)
         ports: Any = (
             sa.select(
@@ -243,14 +232,6 @@ def _stmts() -> _Statements:
             if _statements is None:
                 _statements = _Statements()
     return _statements
-
-
-def _label(row: Any) -> str:
-    """``Premises.label`` of a row of ``_Statements.premises``."""
-    number = row.number + (f" {row.number_suffix}" if row.number_suffix else "")
-    place = row.city or row.community or ""
-    unit = f" UNIT {row.unit}" if row.unit else ""
-    return f"{number} {row.street}{unit}, {place}, {row.state} {row.zip}".replace(" ,", ",")
 
 
 def pon_usage(session: Session, pon_ids: list[int], now: datetime) -> dict[int, int]:
@@ -351,7 +332,7 @@ def qualify_premises(
         or Candidate(
             premises_id=premises.id,
             source_id=premises.source_id,
-            label=_label(premises),
+            label=address_label(premises),
             confidence=1.0,
             nap_id=premises.nap_id,
             lat=premises.lat,

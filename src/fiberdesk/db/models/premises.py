@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,7 +44,13 @@ class Premises(Base):
 
     @property
     def label(self) -> str:
-        number = self.number + (f" {self.number_suffix}" if self.number_suffix else "")
-        place = self.city or self.community or ""
-        unit = f" UNIT {self.unit}" if self.unit else ""
-        return f"{number} {self.street}{unit}, {place}, {self.state} {self.zip}".replace(" ,", ",")
+        return address_label(self)
+
+
+def address_label(row: Any) -> str:
+    """The one-line address of a premises, or of a row with the same columns (``number``,
+    ``number_suffix``, ``street``, ``unit``, ``city``, ``community``, ``state``, ``zip``)."""
+    number = row.number + (f" {row.number_suffix}" if row.number_suffix else "")
+    place = row.city or row.community or ""
+    unit = f" UNIT {row.unit}" if row.unit else ""
+    return f"{number} {row.street}{unit}, {place}, {row.state} {row.zip}".replace(" ,", ",")
