@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fiberdesk.bootstrap import Fiberdesk
+from fiberdesk.db.models import Premises
 from fiberdesk.domain.errors import InvalidInput, NotFound
 from fiberdesk.domain.qualification import MatchStatus
 from fiberdesk.services.address_match import (
@@ -80,6 +81,33 @@ def test_a_house_number_that_does_not_exist_is_not_matched(county_fd: Fiberdesk)
     assert result.candidates, "nearest addresses are offered"
     assert all(c.confidence < MATCH_THRESHOLD for c in result.candidates)
     assert result.candidates[0].label.startswith(("2202 ", "2204 ", "2200 ", "2212 "))
+
+
+def test_the_nearest_numbers_are_looked_for_along_the_whole_street(fd: Fiberdesk) -> None:
+    # a long street: more premises than the 2,000 the matcher once read (in no particular
+    # order, in practice the first entered) before picking the nearest
+    with fd.uow() as uow:
+        uow.session.add_all(
+            Premises(
+                source_id=f"LONG{n}",
+                number=str(n),
+                street_name="LONG",
+                street_type="RD",
+                street="LONG RD",
+                city="TOWSON",
+                state="MD",
+                zip="21204",
+                lat=39.40 + n * 1e-5,
+                lon=-76.60,
+            )
+            for n in range(2, 6002, 2)
+        )
+        uow.commit()
+    result = _match(fd, "6003 Long Rd, Towson MD 21204")
+    assert result.status is MatchStatus.NOT_FOUND
+    numbers = [c.label.split()[0] for c in result.candidates]
+    assert numbers == ["6000", "5998", "5996", "5994", "5992"]
+    assert _match(fd, "6003 Long Rd, Towson MD 21204").candidates == result.candidates
 
 
 def test_unknown_street(county_fd: Fiberdesk) -> None:
