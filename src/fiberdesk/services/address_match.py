@@ -8,6 +8,7 @@ cached per process and reloaded when premises are added.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 import weakref
@@ -283,18 +284,19 @@ def _nearest_numbers(
     if parsed.zip:
         on_streets.append(Premises.zip == parsed.zip)
     # the distinct numbers come from the (street_name, number) index alone
-    numbers = session.scalars(sa.select(Premises.number).where(*on_streets).distinct()).all()
+    conn = session.connection()
+    numbers = conn.execute(sa.select(Premises.number).where(*on_streets).distinct()).scalars()
     target = _number_key(parsed.number or "0")
 
     def distance(number: str) -> tuple[int, int, str]:
         key = _number_key(number)
         return abs(key - target), key, number
 
-    nearest = sorted(numbers, key=distance)[:MAX_CANDIDATES]
+    nearest = heapq.nsmallest(MAX_CANDIDATES, numbers, key=distance)
     if not nearest:
         return []
     rows = sorted(
-        session.execute(sa.select(*_COLUMNS).where(*on_streets, Premises.number.in_(nearest))),
+        conn.execute(sa.select(*_COLUMNS).where(*on_streets, Premises.number.in_(nearest))),
         key=lambda r: (distance(r.number), r.id),
     )
     # never confident: the number asked for does not exist
@@ -323,12 +325,16 @@ def match_address(session: Session, text: str) -> MatchResult:
             None,
         )
     if not parsed.number:
-        rows = session.execute(
-            sa.select(*_COLUMNS)
-            .where(Premises.street_name.in_(list(names)))
-            .order_by(Premises.id)
-            .limit(MAX_CANDIDATES)
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                sa.select(*_COLUMNS)
+                .where(Premises.street_name.in_(list(names)))
+                .order_by(Premises.id)
+                .limit(MAX_CANDIDATES)
+            )
+            .all()
+        )
         return MatchResult(
             MatchStatus.NOT_FOUND,
             "The address has no house number; give one to check availability.",
@@ -338,7 +344,7 @@ def match_address(session: Session, text: str) -> MatchResult:
         )
     numbered, params = _NUMBERED.statement(list(names))
     params["number"] = parsed.number
-    rows = session.execute(numbered, params).all()
+    rows = session.connection().execute(numbered, params).all()
     ranked = _distinct_labels(
         sorted(
             (as_candidate(r, score(parsed, r, names[r.street_name])) for r in rows),
@@ -376,14 +382,18 @@ def nearest_premises(session: Session, *, lat: float, lon: float) -> list[Candid
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput("latitude or longitude out of range", field="lat")
     for radius_deg in (0.001, 0.005, 0.02):
-        rows = session.execute(
-            sa.select(*_COLUMNS)
-            .where(
-                Premises.lat.between(lat - radius_deg, lat + radius_deg),
-                Premises.lon.between(lon - radius_deg * 1.3, lon + radius_deg * 1.3),
+        rows = (
+            session.connection()
+            .execute(
+                sa.select(*_COLUMNS)
+                .where(
+                    Premises.lat.between(lat - radius_deg, lat + radius_deg),
+                    Premises.lon.between(lon - radius_deg * 1.3, lon + radius_deg * 1.3),
+                )
+                .limit(3000)
             )
-            .limit(3000)
-        ).all()
+            .all()
+        )
         if rows:
             by_distance = sorted(
                 ((distance_m(lat, lon, r.lat, r.lon), r) for r in rows), key=lambda x: x[0]
@@ -396,9 +406,11 @@ def nearest_premises(session: Session, *, lat: float, lon: float) -> list[Candid
 
 
 def premises_by_source_id(session: Session, source_id: str) -> Candidate:
-    row = session.execute(
-        sa.select(*_COLUMNS).where(Premises.source_id == source_id.strip().upper())
-    ).first()
+    row = (
+        session.connection()
+        .execute(sa.select(*_COLUMNS).where(Premises.source_id == source_id.strip().upper()))
+        .first()
+    )
     if row is None:
         raise NotFound(f"no premises with source id {source_id!r}")
     return as_candidate(row, 1.0)
