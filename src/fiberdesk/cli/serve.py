@@ -43,6 +43,8 @@ def _run(app: Fiberdesk, host: str, port: int, workers: int) -> None:
             "fiberdesk.web.asgi:app", host=host, port=port, workers=workers, log_level="warning"
         )
     else:
-        from fiberdesk.web.app import create_app
+        from fiberdesk.web.app import create_app, settle_heap
 
-        uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
+        asgi = create_app(app)
+        settle_heap()
+        uvicorn.run(asgi, host=host, port=port, log_level="warning")
