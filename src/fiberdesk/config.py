@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     #: rest wait their turn on the event loop): more threads than this only contend for
     #: Python's lock, which costs CPU and latency (see docs/performance.md)
     request_threads: int = Field(default=8, ge=1, le=200)
+    #: requests of the busiest read-only lookups (qualification and global search) that may
+    #: run at once in one server process, on threads of their own: their work is Python's,
+    #: and two threads (one computing, one waiting for the database) answer faster than
+    #: more (see docs/performance.md)
+    lookup_threads: int = Field(default=2, ge=1, le=64)
 
     # console sign-in
     #: a console session ends after this long without a request

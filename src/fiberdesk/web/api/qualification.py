@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, model_validator
 
+from fiberdesk.bootstrap import Fiberdesk
+from fiberdesk.db.unit_of_work import UnitOfWork
+from fiberdesk.domain.users import Actor
 from fiberdesk.services import address_match
 from fiberdesk.services.qualification import (
     qualification_payload,
@@ -17,6 +20,7 @@ from fiberdesk.services.qualification import (
 )
 from fiberdesk.web.api.schemas import PROBLEM_RESPONSES, prebuilt_json
 from fiberdesk.web.deps import ApiActor, CurrentApp, ReadUow
+from fiberdesk.web.threads import run_lookup
 
 router = APIRouter(prefix="/api/v1", tags=["qualification"], responses=PROBLEM_RESPONSES)
 
@@ -93,9 +97,15 @@ class QualificationOut(BaseModel):
 
 
 @router.post("/qualify", response_model=QualificationOut, summary="Qualify an address")
-def qualify(body: QualifyIn, actor: ApiActor, uow: ReadUow, app: CurrentApp) -> Response:
+async def qualify(
+    body: QualifyIn, actor: ApiActor, uow: ReadUow, app: CurrentApp, request: Request
+) -> Response:
     """The serviceability decision with its reasons, the NAP and port that would be used,
     the predicted signal, and the tiers on offer with prices."""
+    return await run_lookup(request, _qualify, body, actor, uow, app)
+
+
+def _qualify(body: QualifyIn, actor: Actor, uow: UnitOfWork, app: Fiberdesk) -> Response:
     with uow:
         if body.address is not None:
             q = qualify_address(uow, actor=actor, address=body.address, rules=app.rules)

@@ -3,13 +3,16 @@ same service)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from fiberdesk.db.unit_of_work import UnitOfWork
+from fiberdesk.domain.users import Actor
 from fiberdesk.services import search
 from fiberdesk.web.api.schemas import PROBLEM_RESPONSES, prebuilt_json
 from fiberdesk.web.deps import ApiActor, ReadUow
+from fiberdesk.web.threads import run_lookup
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=PROBLEM_RESPONSES)
 
@@ -41,12 +44,17 @@ class SearchOut(BaseModel):
         "identifiers score 100 and come first; names and addresses follow, best first."
     ),
 )
-def run_search(
+async def run_search(
     actor: ApiActor,
     uow: ReadUow,
+    request: Request,
     q: str = Query("", max_length=400, description="what to look for"),
     limit: int = Query(10, description=f"1 to {search.MAX_LIMIT}"),
 ) -> Response:
+    return await run_lookup(request, _search, actor, uow, q, limit)
+
+
+def _search(actor: Actor, uow: UnitOfWork, q: str, limit: int) -> Response:
     with uow:
         hits = search.search(uow, actor=actor, query=q, limit=limit)
     return prebuilt_json(search_payload(q, hits))
