@@ -183,8 +183,9 @@ def _part(given: str | None, actual: str | None, *, absent: float) -> float:
     return 1.0 if given == (actual or None) else 0.0
 
 
-#: the columns of a premises that matching scores and answers with
-_COLUMNS = (
+#: the columns of a premises that matching scores and answers with (and qualification
+#: reads)
+COLUMNS = (
     Premises.id,
     Premises.source_id,
     Premises.number,
@@ -205,7 +206,7 @@ _COLUMNS = (
 )
 #: the premises with a house number on any of a few streets
 _NUMBERED = ByCount(
-    lambda streets: sa.select(*_COLUMNS).where(
+    lambda streets: sa.select(*COLUMNS).where(
         Premises.street_name.in_(streets), Premises.number == sa.bindparam("number")
     ),
     prefix="s",
@@ -296,7 +297,7 @@ def _nearest_numbers(
     if not nearest:
         return []
     rows = sorted(
-        conn.execute(sa.select(*_COLUMNS).where(*on_streets, Premises.number.in_(nearest))),
+        conn.execute(sa.select(*COLUMNS).where(*on_streets, Premises.number.in_(nearest))),
         key=lambda r: (distance(r.number), r.id),
     )
     # never confident: the number asked for does not exist
@@ -328,7 +329,7 @@ def match_address(session: Session, text: str) -> MatchResult:
         rows = (
             session.connection()
             .execute(
-                sa.select(*_COLUMNS)
+                sa.select(*COLUMNS)
                 .where(Premises.street_name.in_(list(names)))
                 .order_by(Premises.id)
                 .limit(MAX_CANDIDATES)
@@ -385,7 +386,7 @@ def nearest_premises(session: Session, *, lat: float, lon: float) -> list[Candid
         rows = (
             session.connection()
             .execute(
-                sa.select(*_COLUMNS)
+                sa.select(*COLUMNS)
                 .where(
                     Premises.lat.between(lat - radius_deg, lat + radius_deg),
                     Premises.lon.between(lon - radius_deg * 1.3, lon + radius_deg * 1.3),
@@ -408,7 +409,7 @@ def nearest_premises(session: Session, *, lat: float, lon: float) -> list[Candid
 def premises_by_source_id(session: Session, source_id: str) -> Candidate:
     row = (
         session.connection()
-        .execute(sa.select(*_COLUMNS).where(Premises.source_id == source_id.strip().upper()))
+        .execute(sa.select(*COLUMNS).where(Premises.source_id == source_id.strip().upper()))
         .first()
     )
     if row is None:

@@ -41,6 +41,7 @@ from fiberdesk.domain.qualification import (
 from fiberdesk.domain.users import Actor
 from fiberdesk.services import plant as plant_cache
 from fiberdesk.services.address_match import (
+    COLUMNS,
     Candidate,
     MatchResult,
     match_address,
@@ -168,23 +169,9 @@ class _Statements:
             .scalar_subquery()
         )
         #: the premises and, if anyone has service there, the account number
-        self.premises = sa.select(
-            Premises.id,
-            Premises.source_id,
-            Premises.number,
-            Premises.number_suffix,
-            Premises.street,
-            Premises.unit,
-            Premises.city,
-            Premises.community,
-            Premises.state,
-            Premises.zip,
-            Premises.lat,
-            Premises.lon,
-            Premises.nap_id,
-            Premises.multi_dwelling,
-            account,
-        ).where(Premises.id == sa.bindparam("premises_id"))
+        self.premises = sa.select(*COLUMNS, Premises.multi_dwelling, account).where(
+            Premises.id == sa.bindparam("premises_id")
+        )
         self._ports_and_sold = ByCount(self._build_ports_and_sold, prefix="n", type_=sa.Integer())
 
     def ports_and_sold(self, nap_ids: list[int], now: datetime) -> tuple[Any, dict[str, Any]]:
