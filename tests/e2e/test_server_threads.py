@@ -76,4 +76,3 @@ def test_lookups_run_at_most_lookup_threads_at_once(
     assert [status for status, _ in results] == [200] * 6
     assert most[0] == 2, "two at once, the others waited their turn"
     assert max(took for _, took in results) >= 0.15 * 3 * 0.9  # three rounds of two
-
