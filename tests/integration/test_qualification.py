@@ -5,12 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from fiberdesk.bootstrap import Fiberdesk
+from fiberdesk.db.models import Premises
 from fiberdesk.domain.network import SignalClass
 from fiberdesk.domain.qualification import Decision, QualificationRules, Reason
 from fiberdesk.domain.users import SYSTEM_ACTOR
-from fiberdesk.services.qualification import Qualification, qualify_premises
+from fiberdesk.services import qualification
+from fiberdesk.services.qualification import Qualification, qualify_address, qualify_premises
 from tests.factories import QualificationWorld, make_qualification_world
 
 RULES = QualificationRules()
@@ -108,3 +111,44 @@ def test_configurable_drop_and_oversubscription(fd: Fiberdesk, world: Qualificat
     assert {t.code for t in q.tiers if t.offered} == {"BASIC", "STANDARD"}
     plus = next(t for t in q.tiers if t.code == "PLUS")
     assert "heavily sold" in (plus.reason or "")
+
+
+def test_a_typed_address_gets_its_premises_answer_without_a_second_read(
+    fd: Fiberdesk, world: QualificationWorld
+) -> None:
+    """The matcher hands over the row it read (multi-dwelling flag and any customer served
+    there included): the answer is the premises', and the premises is not read again."""
+    premises_reads: list[object] = []
+
+    def record(conn: object, clause: object, *args: object) -> None:
+        if clause is qualification._stmts().premises:
+            premises_reads.append(clause)
+
+    event.listen(fd.engine, "before_execute", record)
+    try:
+        with fd.uow(write=False) as uow:
+            for key, premises_id in world.premises.items():
+                premises = uow.session.get(Premises, premises_id)
+                assert premises is not None
+                by_id = qualify_premises(
+                    uow, actor=SYSTEM_ACTOR, premises_id=premises_id, rules=RULES
+                )
+                assert len(premises_reads) == 1
+                premises_reads.clear()
+                typed = qualify_address(
+                    uow, actor=SYSTEM_ACTOR, address=premises.label, rules=RULES
+                )
+                assert typed.premises is not None and typed.premises.premises_id == premises_id
+                assert (typed.decision, typed.reasons, typed.messages) == (
+                    by_id.decision,
+                    by_id.reasons,
+                    by_id.messages,
+                ), key
+                assert (typed.nap_code, typed.port, typed.multi_dwelling) == (
+                    by_id.nap_code,
+                    by_id.port,
+                    by_id.multi_dwelling,
+                ), key
+                assert premises_reads == [], key
+    finally:
+        event.remove(fd.engine, "before_execute", record)

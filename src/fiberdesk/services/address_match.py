@@ -21,7 +21,8 @@ from rapidfuzz.distance import OSA
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from fiberdesk.db.models import Premises
+from fiberdesk.db.models import Customer, Premises
+from fiberdesk.db.models.customers import occupying
 from fiberdesk.db.models.premises import address_label
 from fiberdesk.db.statements import ByCount
 from fiberdesk.domain.address import ParsedAddress, parse_address
@@ -183,8 +184,20 @@ def _part(given: str | None, actual: str | None, *, absent: float) -> float:
     return 1.0 if given == (actual or None) else 0.0
 
 
-#: the columns of a premises that matching scores and answers with (and qualification
-#: reads)
+def _served_account() -> Any:
+    """The account of a customer with service (or service coming) at the premises, if any."""
+    return (
+        sa.select(Customer.account_number)
+        .where(Customer.premises_id == Premises.id, occupying())
+        .limit(1)
+        .correlate(Premises)
+        .scalar_subquery()
+        .label("served_account")
+    )
+
+
+#: the columns of a premises that matching scores and answers with, and that qualification
+#: goes on with (whether it is a multi-dwelling building, and who has service there)
 COLUMNS = (
     Premises.id,
     Premises.source_id,
@@ -203,6 +216,8 @@ COLUMNS = (
     Premises.lat,
     Premises.lon,
     Premises.nap_id,
+    Premises.multi_dwelling,
+    _served_account(),
 )
 #: the premises with a house number on any of a few streets
 _NUMBERED = ByCount(
@@ -309,6 +324,16 @@ def _nearest_numbers(
 
 def match_address(session: Session, text: str) -> MatchResult:
     """Match free text to premises. Raises InvalidInput for text that is not an address."""
+    return match_with_row(session, text)[0]
+
+
+def _unmatched(*fields: Any) -> tuple[MatchResult, None]:
+    return MatchResult(*fields), None
+
+
+def match_with_row(session: Session, text: str) -> tuple[MatchResult, Any]:
+    """``match_address``, and when it matched, the premises' row as read (``COLUMNS``), so
+    that qualification need not read it again; None otherwise."""
     parsed = parse_address(text)
     if not parsed.street_name:
         raise InvalidInput("no street name found in the address", field="address")
@@ -319,7 +344,7 @@ def match_address(session: Session, text: str) -> MatchResult:
         for name, similarity in SIMILAR(f"{word} {parsed.street_name}", known).items():
             names[name] = max(names.get(name, 0.0), similarity)
     if not names:
-        return MatchResult(
+        return _unmatched(
             MatchStatus.NOT_FOUND,
             f"No street like {parsed.street_name.title()} is in the service area.",
             parsed,
@@ -336,7 +361,7 @@ def match_address(session: Session, text: str) -> MatchResult:
             )
             .all()
         )
-        return MatchResult(
+        return _unmatched(
             MatchStatus.NOT_FOUND,
             "The address has no house number; give one to check availability.",
             parsed,
@@ -353,7 +378,7 @@ def match_address(session: Session, text: str) -> MatchResult:
         )
     )
     if not ranked or ranked[0].confidence < 0.6:
-        return MatchResult(
+        return _unmatched(
             MatchStatus.NOT_FOUND,
             f"No premises numbered {parsed.number} was found on {parsed.street.title()}; "
             "the nearest addresses are listed.",
@@ -364,10 +389,11 @@ def match_address(session: Session, text: str) -> MatchResult:
     best = ranked[0]
     rivals = [c for c in ranked[1:] if best.confidence - c.confidence < AMBIGUITY_GAP]
     if best.confidence >= MATCH_THRESHOLD and not rivals:
-        return MatchResult(
+        result = MatchResult(
             MatchStatus.MATCHED, f"Matched {best.label}.", parsed, best, ranked[:MAX_CANDIDATES]
         )
-    return MatchResult(
+        return result, next(r for r in rows if r.id == best.premises_id)
+    return _unmatched(
         MatchStatus.AMBIGUOUS,
         f"{len(rivals) + 1} addresses fit equally well; choose one."
         if rivals

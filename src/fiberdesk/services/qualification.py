@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fiberdesk.db.base import utcnow
 from fiberdesk.db.models import Customer, Nap, NapPort, Olt, Plan, PonPort, Premises, Splitter
+from fiberdesk.db.models.customers import occupying
 from fiberdesk.db.models.premises import address_label
 from fiberdesk.db.statements import ByCount
 from fiberdesk.db.unit_of_work import UnitOfWork
@@ -44,7 +45,7 @@ from fiberdesk.services.address_match import (
     COLUMNS,
     Candidate,
     MatchResult,
-    match_address,
+    match_with_row,
 )
 
 
@@ -149,29 +150,13 @@ def _naps_in_reach(
     return found
 
 
-def _occupying() -> sa.ColumnElement[bool]:
-    """A customer in ``OCCUPYING_STATUSES``, the statuses written into the SQL (a list of
-    parameters would be expanded again on every execution)."""
-    values = sorted(s.value for s in OCCUPYING_STATUSES)
-    return Customer.status.in_([sa.literal_column(f"'{v}'") for v in values])
-
-
 class _Statements:
     """The two statements a qualification runs, built once per process: SQLAlchemy finds
     their compiled form in its cache without building an expression each time."""
 
     def __init__(self) -> None:
-        account = (
-            sa.select(Customer.account_number)
-            .where(Customer.premises_id == Premises.id, _occupying())
-            .limit(1)
-            .correlate(Premises)
-            .scalar_subquery()
-        )
         #: the premises and, if anyone has service there, the account number
-        self.premises = sa.select(*COLUMNS, Premises.multi_dwelling, account).where(
-            Premises.id == sa.bindparam("premises_id")
-        )
+        self.premises = sa.select(*COLUMNS).where(Premises.id == sa.bindparam("premises_id"))
         self._ports_and_sold = ByCount(self._build_ports_and_sold, prefix="n", type_=sa.Integer())
 
     def ports_and_sold(self, nap_ids: list[int], now: datetime) -> tuple[Any, dict[str, Any]]:
@@ -202,7 +187,7 @@ class _Statements:
                 sa.literal_column("0"),
             )
             .join(Plan, Customer.plan_id == Plan.id)
-            .where(Customer.nap_id.in_(ids), _occupying())
+            .where(Customer.nap_id.in_(ids), occupying())
             .group_by(Customer.nap_id)
         )
         return sa.union_all(ports, sold)
@@ -296,11 +281,13 @@ def qualify_premises(
     rules: QualificationRules,
     candidate: Candidate | None = None,
     match: MatchResult | None = None,
+    premises_row: Any = None,
     now: datetime | None = None,
 ) -> Qualification:
     """The serviceability decision for one premises, with the reasons a CSR reads out.
 
-    Two statements: the premises with any customer served there, then the state of the
+    Two statements (one when the address matcher hands over the row it read): the premises
+    with any customer served there, then the state of the
     ports and the speeds sold under the PON ports in reach; the passive plant (NAPs, their
     optical path, PON ports, OLTs, plans) comes from this process's copy (``plant``).
     """
@@ -308,7 +295,9 @@ def qualify_premises(
     now = now or utcnow()
     stmts = _stmts()
     conn = session.connection()
-    premises = conn.execute(stmts.premises, {"premises_id": premises_id}).first()
+    premises = premises_row
+    if premises is None or premises.id != premises_id:
+        premises = conn.execute(stmts.premises, {"premises_id": premises_id}).first()
     if premises is None:
         raise NotFound(f"no premises {premises_id}")
     base = Qualification(
@@ -327,7 +316,7 @@ def qualify_premises(
         ),
         multi_dwelling=premises.multi_dwelling,
     )
-    account = None if premises.multi_dwelling else premises[-1]
+    account = None if premises.multi_dwelling else premises.served_account
     if account is not None:
         return replace(
             base,
@@ -436,7 +425,7 @@ def qualify_address(
 ) -> Qualification:
     """Match free text to one premises and qualify it; without a clear match, the
     candidates come back and no decision is made."""
-    match = match_address(uow.session, address)
+    match, row = match_with_row(uow.session, address)
     if match.status is not MatchStatus.MATCHED or match.best is None:
         return Qualification(None, [match.message], match=match)
     return qualify_premises(
@@ -446,6 +435,7 @@ def qualify_address(
         rules=rules,
         candidate=match.best,
         match=match,
+        premises_row=row,
         now=now,
     )
 

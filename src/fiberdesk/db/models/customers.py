@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fiberdesk.db.base import Base, enum_column, utcnow
-from fiberdesk.domain.customers import NoteType, ServiceStatus
+from fiberdesk.domain.customers import OCCUPYING_STATUSES, NoteType, ServiceStatus
 
 
 class Customer(Base):
@@ -53,3 +53,10 @@ class CustomerNote(Base):
     created_by: Mapped[str] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     customer: Mapped[Customer] = relationship(back_populates="notes")
+
+
+def occupying() -> sa.ColumnElement[bool]:
+    """A customer in ``OCCUPYING_STATUSES`` (service there, or on its way), the statuses
+    written into the SQL: a list of parameters would be expanded on every execution."""
+    values = sorted(s.value for s in OCCUPYING_STATUSES)
+    return Customer.status.in_([sa.literal_column(f"'{v}'") for v in values])
