@@ -34,8 +34,9 @@ def demo(demo_env: dict[str, str]) -> Iterator[Fiberdesk]:
     fd.close()
 
 
-def serviceable_address(fd: Fiberdesk) -> str:
-    """A house nobody lives in yet where fiber can be installed without a survey."""
+def serviceable_address(fd: Fiberdesk, decision: Decision = Decision.SERVICEABLE) -> str:
+    """A house nobody lives in yet where fiber can be installed (without a survey, unless
+    ``decision`` is SITE_SURVEY)."""
     with fd.uow(write=False) as uow:
         taken = sa.select(Customer.premises_id).where(
             Customer.status.in_(OCCUPYING_STATUSES), Customer.premises_id.is_not(None)
@@ -44,13 +45,13 @@ def serviceable_address(fd: Fiberdesk) -> str:
             sa.select(Premises)
             .where(Premises.multi_dwelling.is_(False), Premises.id.not_in(taken))
             .order_by(Premises.id)
-            .limit(400)
+            .limit(3000)
         ).all()
         for p in candidates:
             q = qualify_premises(uow, actor=SYSTEM_ACTOR, premises_id=p.id, rules=fd.rules)
-            if q.decision is Decision.SERVICEABLE and any(t.offered for t in q.tiers):
+            if q.decision is decision and any(t.offered for t in q.tiers):
                 return p.label
-    pytest.fail("the demo has no serviceable address left")
+    pytest.fail(f"the demo has no {decision.value} address left")
 
 
 def latest_code(fd: Fiberdesk) -> str:
@@ -134,19 +135,28 @@ def test_a_csr_signs_a_customer_up(page: Page, shots: Shots, demo: Fiberdesk) ->
     shots(page, "confirmation")
 
 
-def test_a_customer_signs_up_on_a_phone(phone: Page, shots: Shots, demo: Fiberdesk) -> None:
-    address = serviceable_address(demo)
+@pytest.mark.parametrize(
+    ("decision", "name"),
+    [(Decision.SERVICEABLE, "Casey Morgan"), (Decision.SITE_SURVEY, "Jordan Reyes")],
+    ids=["install", "survey-first"],
+)
+def test_a_customer_signs_up_on_a_phone(
+    phone: Page, shots: Shots, demo: Fiberdesk, decision: Decision, name: str
+) -> None:
+    address = serviceable_address(demo, decision)
+    first = name.split()[0]
     phone.goto("/availability")
     phone.get_by_label("Your street address").fill(address)
     phone.get_by_role("button", name="Check availability").click()
-    expect(phone.get_by_text("Good news")).to_be_visible()
+    verdict = "Site survey needed" if decision is Decision.SITE_SURVEY else "Good news"
+    expect(phone.get_by_text(verdict)).to_be_visible()
     assert_fits(phone)
     shots(phone, "availability")
     phone.get_by_role("link", name=re.compile("^Sign up for")).first.click()
 
     expect(phone.get_by_role("heading", name="Sign up for fiber")).to_be_visible()
-    phone.get_by_label("Full name").fill("Casey Morgan")
-    phone.get_by_label("Email").fill("casey.morgan@example.com")
+    phone.get_by_label("Full name").fill(name)
+    phone.get_by_label("Email").fill(f"{first.lower()}@example.com")
     phone.get_by_label("Mobile phone").fill("410-555-0177")
     assert_fits(phone)
     assert_no_unlabelled_fields(phone)
@@ -180,18 +190,21 @@ def test_a_customer_signs_up_on_a_phone(phone: Page, shots: Shots, demo: Fiberde
 
     expect(phone.get_by_role("heading", name="Your agreement")).to_be_visible()
     phone.get_by_label("I have read and agree to these terms").check()
-    phone.get_by_label("Type your full name to sign").fill("Casey Morgan")
+    phone.get_by_label("Type your full name to sign").fill(name)
     assert_fits(phone)
     shots(phone, "agreement")
     phone.get_by_role("button", name="Sign the agreement").click()
 
-    expect(phone.get_by_role("heading", name="Choose your installation time")).to_be_visible()
+    survey = decision is Decision.SITE_SURVEY
+    heading = "Choose a time for the site survey" if survey else "Choose your installation time"
+    expect(phone.get_by_role("heading", name=heading)).to_be_visible()
     assert_fits(phone)
     assert_no_unlabelled_fields(phone)
     shots(phone, "window")
-    phone.get_by_role("button", name="Book this time").click()
+    phone.get_by_role("button", name="Book the survey" if survey else "Book this time").click()
 
-    expect(phone.get_by_role("heading", name="You are booked, Casey!")).to_be_visible()
+    booked = f"Your site survey is booked, {first}" if survey else f"You are booked, {first}!"
+    expect(phone.get_by_role("heading", name=booked)).to_be_visible()
     expect(phone.get_by_text("Order number", exact=True)).to_be_visible()
     assert_fits(phone)
     shots(phone, "confirmation")

@@ -199,6 +199,74 @@ def test_the_whole_wizard(
     assert r.headers["location"] == f"{base}/done"
 
 
+def _sign_up_to_the_window(fd: Fiberdesk, client: TestClient, csrf: str, premises_id: int) -> str:
+    """Quote, order, identity, credit, payment and contract, each answered well."""
+    base = f"/console/signup/orders/{_order(client, csrf, _quote(client, csrf, premises_id))}"
+    _post(client, f"{base}/identity", csrf, action="send", channel="sms")
+    answers: list[tuple[str, dict[str, str]]] = [
+        ("identity", {"action": "code", "channel": "sms", "code": _code(fd)}),
+        ("credit", {"date_of_birth": "1980-04-02", "ssn_last4": "5555"}),
+        ("payment", {"card_number": CARD_OK, "card_expiry": "12/40", "card_cvc": "123"}),
+        ("contract", {"accepted_name": "Robin Fiber", "channel": "phone", "read_out": "yes"}),
+    ]
+    for step, data in answers:
+        status, _, text = _post(client, f"{base}/{step}", csrf, **data)
+        assert status == 303, (step, text)
+    return base
+
+
+def test_an_address_that_needs_a_survey_books_the_survey_first(
+    fd: Fiberdesk, client: TestClient, world: QualificationWorld, csrf: str
+) -> None:
+    from fiberdesk.domain.users import SYSTEM_ACTOR
+    from fiberdesk.services import activation, scheduling
+
+    make_field_staff(fd)
+    base = _sign_up_to_the_window(fd, client, csrf, world.premises["long_drop"])
+    order_id = int(base.rsplit("/", 1)[1])
+    window = client.get(f"{base}/window")
+    assert "Site survey visit" in window.text and "needs a site survey" in window.text
+    assert "Book the survey" in window.text
+    slot = re.search(r'name="slot" value="([^"]+)"', window.text)
+    assert slot, window.text
+    status, location, _ = _post(client, f"{base}/window", csrf, slot=slot.group(1))
+    assert (status, location) == (303, f"{base}/done")
+    done = client.get(location)
+    assert "the site survey is booked" in done.text and "Tech " in done.text
+    with fd.uow(write=False) as uow:
+        orders = uow.session.scalars(
+            sa.select(ServiceOrder).where(
+                ServiceOrder.customer_id
+                == sa.select(ServiceOrder.customer_id)
+                .where(ServiceOrder.id == order_id)
+                .scalar_subquery()
+            )
+        ).all()
+        by_type = {o.type.value: o for o in orders}
+        survey, install = by_type["SITE_SURVEY"], by_type["NEW_INSTALL"]
+        assert survey.status.value == "SCHEDULED" and install.status.value == "OPEN"
+        assert survey.details["install_order"] == order_id
+    # the wizard goes on to the confirmation, which names the survey
+    r = client.get(f"/console/signup/orders/{order_id}", follow_redirects=False)
+    assert r.headers["location"] == f"{base}/done"
+
+    # once the surveyor arrived and passed it, the same step books the installation
+    activation.arrive(fd.uow, actor=SYSTEM_ACTOR, order_id=survey.id)
+    scheduling.complete_survey(
+        fd.uow, actor=SYSTEM_ACTOR, order_id=survey.id, passed=True, notes="route is clear"
+    )
+    window = client.get(f"{base}/window")
+    assert "Installation window" in window.text and "Book this window" in window.text
+    slot = re.search(r'name="slot" value="([^"]+)"', window.text)
+    assert slot, window.text
+    status, location, _ = _post(client, f"{base}/window", csrf, slot=slot.group(1))
+    assert (status, location) == (303, f"{base}/done")
+    assert f"order {order_id} is booked" in client.get(location).text
+    with fd.uow(write=False) as uow:
+        booked = uow.session.get(ServiceOrder, order_id)
+        assert booked is not None and booked.status.value == "SCHEDULED"
+
+
 def test_the_price_comes_from_the_quote_never_the_form(
     fd: Fiberdesk, client: TestClient, world: QualificationWorld, csrf: str
 ) -> None:

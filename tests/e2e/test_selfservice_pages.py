@@ -190,6 +190,40 @@ def test_sign_up_on_the_public_pages(fd: Fiberdesk, client: TestClient) -> None:
         assert channels == {"public"}
 
 
+def test_a_customer_whose_address_needs_a_survey_books_the_survey(
+    fd: Fiberdesk, client: TestClient
+) -> None:
+    world = make_qualification_world(fd)
+    make_field_staff(fd)
+    order_id, path, t = _start(client, world.premises["long_drop"])
+    client.post(path, data={"t": t, "action": "send", "channel": "sms"})
+    answers = [
+        {"action": "code", "channel": "sms", "code": _code(fd)},
+        {"date_of_birth": "1985-06-01", "ssn_last4": "1111"},
+        {"card_number": "4242424242424242", "card_expiry": "12/39", "card_cvc": "123"},
+        {"accepted_name": "Sam Public", "agree": "yes"},
+    ]
+    for data in answers:
+        r = client.post(path, data={"t": t, **data}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        path, t = _step(r.headers["location"])
+    assert path == f"/signup/{order_id}/window"
+    window = client.get(path, params={"t": t})
+    assert "Choose a time for the site survey" in window.text
+    slot = re.search(r'name="slot" value="([^"]+)" checked', window.text)
+    assert slot, window.text
+    r = client.post(path, data={"t": t, "slot": slot.group(1)}, follow_redirects=False)
+    assert r.status_code == 303 and "/done?" in r.headers["location"]
+    done = client.get(r.headers["location"])
+    assert "Your site survey is booked, Sam" in done.text
+    assert "Once the survey passes, we call you to book your installation." in done.text
+    with fd.uow(write=False) as uow:
+        kinds = {
+            o.type.value: o.status.value for o in uow.session.scalars(sa.select(ServiceOrder)).all()
+        }
+    assert kinds == {"NEW_INSTALL": "OPEN", "SITE_SURVEY": "SCHEDULED"}
+
+
 def test_credit_decline_and_forged_or_expired_links(fd: Fiberdesk, client: TestClient) -> None:
     world = make_qualification_world(fd)
     premises = world.premises["serviceable"]

@@ -22,11 +22,12 @@ from fiberdesk.db.models import (
     ContractTermRow,
     PromotionRow,
     Quote,
+    ServiceOrder,
     Technician,
 )
 from fiberdesk.db.unit_of_work import UnitOfWork
 from fiberdesk.domain.errors import InvalidInput
-from fiberdesk.domain.orders import AppointmentStatus
+from fiberdesk.domain.orders import AppointmentStatus, OrderStatus, OrderType
 from fiberdesk.domain.users import Actor, Permission
 from fiberdesk.services.orders import OrderView, get_customer, get_order, order_view
 from fiberdesk.services.quotes import QuoteView, get_quote
@@ -116,6 +117,23 @@ class Visit:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyView:
+    """The site survey an installation waits for (qualification said SITE_SURVEY)."""
+
+    order_id: int
+    status: OrderStatus
+    #: True or False once the surveyor closed it, None before
+    passed: bool | None
+    visit: Visit | None
+    requirements: list[str]
+
+    @property
+    def pending(self) -> bool:
+        """The installation cannot be booked yet: the survey has not passed."""
+        return self.passed is not True
+
+
+@dataclass(frozen=True, slots=True)
 class SignupSummary:
     order: OrderView
     quote: QuoteView | None
@@ -127,15 +145,35 @@ class SignupSummary:
     visit: Visit | None
     #: the last refusal recorded on the order, if it is the latest step
     last_refusal: str | None
+    #: the site survey, when the address needs one before the installation
+    survey: SurveyView | None = None
+
+    @property
+    def survey_pending(self) -> bool:
+        return self.survey is not None and self.survey.pending
+
+    @property
+    def visit_order_id(self) -> int:
+        """The order whose visit sign-up books next: the site survey while one is pending,
+        else the installation."""
+        return (
+            self.survey.order_id
+            if self.survey is not None and self.survey_pending
+            else (self.order.id)
+        )
 
     @property
     def done(self) -> dict[str, bool]:
-        """The sign-up items done so far, by checklist key."""
+        """The sign-up items done so far, by checklist key; ``visit_booked``: the next
+        visit is booked (the installation, or the site survey that comes first)."""
         checklist = self.order.details.get("checklist", {})
-        return {
+        done = {
             key: bool(checklist.get(key))
             for key in ("identity", "credit", "payment", "contract", "scheduled")
         }
+        survey_booked = self.survey_pending and self.survey is not None and bool(self.survey.visit)
+        done["visit_booked"] = done["scheduled"] or survey_booked
+        return done
 
 
 def signup_summary(uow: UnitOfWork, *, actor: Actor, order_id: int) -> SignupSummary:
@@ -152,20 +190,7 @@ def signup_summary(uow: UnitOfWork, *, actor: Actor, order_id: int) -> SignupSum
         quote = get_quote(uow, actor=actor, reference=reference)
     term_code = order.details.get("term")
     term = next((t for t in contract_terms(uow) if t.code == term_code), None)
-    row = session.execute(
-        sa.select(Appointment, Technician.name)
-        .join(Technician, Technician.id == Appointment.technician_id)
-        .where(
-            Appointment.order_id == order.id,
-            Appointment.status != AppointmentStatus.CANCELLED,
-        )
-        .order_by(Appointment.id.desc())
-        .limit(1)
-    ).first()
-    visit = None
-    if row is not None:
-        a, tech_name = row
-        visit = Visit(a.id, a.day, a.window_code, a.window_start, a.window_end, tech_name)
+    visit = _visit(session, order.id)
     last = order.steps[-1] if order.steps else None
     refusal = last["detail"] if last and last.get("outcome") == "refused" else None
     return SignupSummary(
@@ -178,6 +203,47 @@ def signup_summary(uow: UnitOfWork, *, actor: Actor, order_id: int) -> SignupSum
         Decimal(order.details.get("deposit", "0")),
         visit,
         refusal,
+        _survey(session, order) if order.details.get("survey_required") else None,
+    )
+
+
+def _visit(session: sa.orm.Session, order_id: int) -> Visit | None:
+    """An order's booked visit (its latest appointment not cancelled), if any."""
+    row = session.execute(
+        sa.select(Appointment, Technician.name)
+        .join(Technician, Technician.id == Appointment.technician_id)
+        .where(
+            Appointment.order_id == order_id,
+            Appointment.status != AppointmentStatus.CANCELLED,
+        )
+        .order_by(Appointment.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    a, tech_name = row
+    return Visit(a.id, a.day, a.window_code, a.window_start, a.window_end, tech_name)
+
+
+def _survey(session: sa.orm.Session, order: ServiceOrder) -> SurveyView | None:
+    """The site survey made for an installation order (the latest, if several)."""
+    surveys = session.scalars(
+        sa.select(ServiceOrder)
+        .where(
+            ServiceOrder.customer_id == order.customer_id,
+            ServiceOrder.type == OrderType.SITE_SURVEY,
+        )
+        .order_by(ServiceOrder.id.desc())
+    ).all()
+    survey = next((o for o in surveys if o.details.get("install_order") == order.id), None)
+    if survey is None:
+        return None
+    return SurveyView(
+        survey.id,
+        survey.status,
+        survey.details.get("passed"),
+        _visit(session, survey.id),
+        list(survey.details.get("requirements", [])),
     )
 
 

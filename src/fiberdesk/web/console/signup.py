@@ -52,7 +52,7 @@ WIZARD = SignupSteps(
     STEPS,
     ORDER_STEPS,
     #: the checklist item that marks each order step done
-    items={"window": "scheduled", "done": "scheduled"},
+    items={"window": "visit_booked", "done": "visit_booked"},
     before_order=frozenset({"address", "quote", "details"}),
 )
 ID_DOCUMENTS = [
@@ -505,7 +505,9 @@ def accept(request: Request, order_id: int, user: User, form: CheckedForm, app: 
 
 
 def _windows(app: Fiberdesk, user: SignedIn, order_id: int) -> list[scheduling.Slot]:
-    return open_windows(app, user.actor, order_id, limit=12)
+    """The windows for the order's next visit: its site survey first, when one is due."""
+    target = _summary(app, user, order_id).visit_order_id
+    return open_windows(app, user.actor, target, limit=12)
 
 
 @router.get("/orders/{order_id}/window", response_class=HTMLResponse)
@@ -519,11 +521,11 @@ def window(request: Request, order_id: int, user: User, app: App) -> HTMLRespons
 def book(request: Request, order_id: int, user: User, form: CheckedForm, app: App) -> Response:
     values = {"slot": text(form, "slot")}
     try:
-        day, code = parse_slot(values["slot"], "choose an installation window")
+        day, code = parse_slot(values["slot"], "choose a window")
         scheduling.book(
             app.uow,
             actor=user.actor,
-            order_id=order_id,
+            order_id=_summary(app, user, order_id).visit_order_id,
             day=day,
             window=code,
             settings=app.scheduling,

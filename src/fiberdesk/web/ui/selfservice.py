@@ -57,7 +57,12 @@ ORDER_STEPS = ("verify", "credit", "payment", "agree", "window", "done")
 WIZARD = SignupSteps(
     STEPS,
     ORDER_STEPS,
-    items={"verify": "identity", "agree": "contract", "window": "scheduled", "done": "scheduled"},
+    items={
+        "verify": "identity",
+        "agree": "contract",
+        "window": "visit_booked",
+        "done": "visit_booked",
+    },
     before_order=frozenset({"plan"}),
 )
 
@@ -254,7 +259,8 @@ def _step_page(
         s = signup_views.signup_summary(uow, actor=PUBLIC_ACTOR, order_id=order_id)
     done = WIZARD.done(s)
     if step == "window" and "window" not in done:
-        context.setdefault("slots", _windows(app, order_id) if s.order.ready_to_schedule else [])
+        ready = s.order.ready_to_schedule
+        context.setdefault("slots", _windows(app, s.visit_order_id) if ready else [])
     return render(
         f"public/signup_{step}.html",
         status_code=status_code,
@@ -436,10 +442,13 @@ def _window(app: Fiberdesk, order_id: int, f: dict[str, str]) -> Response:
     values = {"slot": f.get("slot", "")[:40]}
     try:
         day, code = parse_slot(values["slot"], "please choose a time")
+        with app.uow(write=False) as uow:
+            summary = signup_views.signup_summary(uow, actor=PUBLIC_ACTOR, order_id=order_id)
         scheduling.book(
             app.uow,
             actor=PUBLIC_ACTOR,
-            order_id=order_id,
+            # the site survey first, when the address needs one
+            order_id=summary.visit_order_id,
             day=day,
             window=code,
             settings=app.scheduling,
