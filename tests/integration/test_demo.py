@@ -438,3 +438,40 @@ def test_the_demo_has_answered_surveys_credited_like_live_ones(fd: Fiberdesk) ->
             else:
                 ticket = uow.session.get_one(Ticket, s.ticket_id)
                 assert ticket.resolved_at is not None and s.team == ticket.team.value
+
+
+def test_moves_in_progress_hold_a_port_at_the_new_address_and_can_be_completed(
+    fd: Fiberdesk,
+) -> None:
+    from fiberdesk.services import relocation
+
+    _small(fd)
+    with fd.uow(write=False) as uow:
+        s = uow.session
+        moves = s.scalars(
+            sa.select(ServiceOrder).where(
+                ServiceOrder.type == OrderType.RELOCATION,
+                ServiceOrder.status.in_([OrderStatus.OPEN, OrderStatus.SCHEDULED]),
+            )
+        ).all()
+        assert moves, "the demo has moves in progress"
+        for order in moves:
+            d = order.details
+            customer = s.get(Customer, order.customer_id)
+            assert customer is not None and customer.status is ServiceStatus.RELOCATING
+            new = s.get(NapPort, d["new_port_id"])
+            assert new is not None and new.status is NapPortStatus.RESERVED
+            assert (new.nap_id, new.number) == (d["new_nap_id"], d["new_port"])
+            assert new.held_by == f"RELOC:{customer.account_number}" and new.customer_id is None
+            old = s.get(NapPort, d["old_port_id"])
+            assert old is not None and old.status is NapPortStatus.IN_USE
+            assert old.customer_id == customer.id
+        chosen = moves[0].id
+        new_port_id = moves[0].details["new_port_id"]
+    result = relocation.complete_relocation(
+        fd.uow, actor=SYSTEM_ACTOR, network=fd.network, order_id=chosen, today=TODAY
+    )
+    assert result.order.status is OrderStatus.COMPLETED
+    with fd.uow(write=False) as uow:
+        port = uow.session.get(NapPort, new_port_id)
+        assert port is not None and port.status is NapPortStatus.IN_USE

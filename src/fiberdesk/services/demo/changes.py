@@ -76,7 +76,12 @@ def _relocation(book: OrderBook, i: int, life: Life) -> None:
             "new_address": target["address"],
             "new_nap": target["nap"],
             "new_drop_m": target["drop_m"],
+            "from_plan": life.plan,
+            "to_plan": life.plan,
         }
+        if life.relocation_nap is not None and life.relocation_port is not None:
+            old = None if life.port is None else (life.seat.nap, life.port)
+            order.move_ports = ((life.relocation_nap, life.relocation_port), old)
         order.step(at, "requested", f"moving to {target['address']}", "csr")
         if slot is not None:
             booked = at + timedelta(minutes=8)

@@ -7,9 +7,11 @@ at least two ports free. Apartment buildings (multi-dwelling premises) may hold 
 customers, each with a unit.
 
 Ports: installed customers (ACTIVE, SUSPENDED, RELOCATING) hold theirs IN_USE; PENDING,
-SCHEDULED and INSTALLING ones hold a RESERVED port. A DISCONNECTED customer holds nothing:
-its row keeps the premises and address but clears ``nap_id`` and ``port_number``, the port
-is FREE again, and the DISCONNECT order's details record which NAP port it had.
+SCHEDULED and INSTALLING ones hold a RESERVED port; a RELOCATING one also holds a RESERVED
+port at the new address (held by ``RELOC:<account>``, as the relocation service does). A
+DISCONNECTED customer holds nothing: its row keeps the premises and address but clears
+``nap_id`` and ``port_number``, the port is FREE again, and the DISCONNECT order's details
+record which NAP port it had.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ BUSINESS_KINDS = (
 class PortState:
     status: NapPortStatus
     life: int | None = None
+    #: held for the life's move to a new address (RELOC:<account>), not its service
+    relocation: bool = False
 
 
 def status_quotas(total: int, installing_cap: int) -> dict[ServiceStatus, int]:
@@ -257,6 +261,7 @@ def _changes(
                 life.first_plan = PLAN_ORDER[k + 1]  # a downgrade
         if life.status is S.RELOCATING and spare:
             life.relocation_to = spare.pop()
+            life.relocation_nap = cov.nap[life.relocation_to]
             if rng.random() < 0.5:
                 life.relocation_slot = timeline.cal.book(
                     timeline.today + timedelta(days=rng.randint(2, 12)),
@@ -294,6 +299,14 @@ def port_states(
         if life.status is S.DISCONNECTED:
             free = [p for p, st in states[life.seat.nap].items() if st.status is NapPortStatus.FREE]
             life.last_port = rng.choice(free) if free else None
+    # a move in progress holds a port at the new address, as fiberdesk's relocation does
+    for i, life in enumerate(lives):
+        if life.status is S.RELOCATING and life.relocation_nap is not None:
+            ports = states[life.relocation_nap]
+            free = [p for p, st in ports.items() if st.status is NapPortStatus.FREE]
+            if free:
+                ports[free[0]] = PortState(NapPortStatus.RESERVED, life=i, relocation=True)
+                life.relocation_port = free[0]
     full = {life.seat.nap for life in lives if life.seat.full_nap}
     open_naps = [n for n in sorted(states) if n not in full]
     # a few ports out of service (a broken adapter, water in the closure)

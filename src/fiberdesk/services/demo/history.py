@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fiberdesk.db.models import Appointment, ServiceOrder
+from fiberdesk.db.models import Appointment, NapPort, ServiceOrder
 from fiberdesk.domain.catalog import DEFAULT_INSTALL_FEE, DEFAULT_TIERS
 from fiberdesk.domain.customers import ServiceStatus
 from fiberdesk.domain.orders import AppointmentStatus, OrderStatus, OrderType
@@ -57,6 +58,9 @@ class OrderPlan:
     appointments: list[tuple[Slot, AppointmentStatus, datetime]] = field(default_factory=list)
     #: for a SITE_SURVEY: the index of the NEW_INSTALL order it is for
     install_order: int | None = None
+    #: for a move in progress: the (NAP index, port number) held at the new address and
+    #: the one in use at the old; their ids go into the details once the ports exist
+    move_ports: tuple[tuple[int, int], tuple[int, int] | None] | None = None
 
     def step(self, at: datetime, step: str, detail: str, by: str, outcome: str = "done") -> None:
         """A step as ``services.orders.record_step`` writes it."""
@@ -264,6 +268,26 @@ class OrderBook:
         checklist["activated"] = done.isoformat()
         return index
 
+    def _move_details(
+        self, session: Session, new: tuple[int, int], old: tuple[int, int] | None
+    ) -> dict[str, Any]:
+        """The details fiberdesk's relocation writes about the ports of a move."""
+        nap_ids = self.ctx.nap_ids
+
+        def port_id(nap: int, number: int) -> int | None:
+            return session.scalar(
+                sa.select(NapPort.id).where(
+                    NapPort.nap_id == nap_ids[nap], NapPort.number == number
+                )
+            )
+
+        return {
+            "new_nap_id": nap_ids[new[0]],
+            "new_port": new[1],
+            "new_port_id": port_id(*new),
+            "old_port_id": None if old is None else port_id(*old),
+        }
+
     def insert(self, session: Session) -> None:
         """Orders in time order (a survey after the installation order it is for, which
         its details name), then their appointments."""
@@ -280,6 +304,8 @@ class OrderBook:
                 details = o.details
                 if o.install_order is not None:
                     details = {"install_order": ids[o.install_order], **details}
+                if o.move_ports is not None:
+                    details = {**details, **self._move_details(session, *o.move_ports)}
                 rows.append(
                     {
                         "customer_id": ctx.customer_ids[o.life],

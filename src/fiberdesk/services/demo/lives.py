@@ -79,6 +79,9 @@ class Life:
     past_suspension: tuple[datetime, datetime] | None = None
     plan_change_at: datetime | None = None
     relocation_to: int | None = None
+    #: the NAP (index) serving the new address, and the port held there for the move
+    relocation_nap: int | None = None
+    relocation_port: int | None = None
     relocation_at: datetime | None = None
     relocation_slot: Slot | None = None
     moved_from: int | None = None

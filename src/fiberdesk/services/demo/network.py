@@ -169,18 +169,22 @@ def insert_customers(session: Session, ctx: DemoContext) -> None:
 def insert_nap_ports(
     session: Session, ctx: DemoContext, states: dict[int, dict[int, PortState]]
 ) -> None:
-    """Every NAP port; a customer's holds it by the customer's id (as text)."""
+    """Every NAP port; a customer's holds it by the customer's id (as text), and a port
+    held for a move by ``RELOC:<account>`` with no customer yet."""
     rows: list[dict[str, Any]] = []
     for nap, ports in states.items():
         for number, state in ports.items():
             customer = None if state.life is None else ctx.customer_ids[state.life]
+            held_by = None if customer is None else str(customer)
+            if state.relocation and state.life is not None:
+                customer, held_by = None, f"RELOC:{ctx.lives[state.life].account}"
             rows.append(
                 {
                     "nap_id": ctx.nap_ids[nap],
                     "number": number,
                     "status": state.status,
                     "hold_expires_at": None,
-                    "held_by": None if customer is None else str(customer),
+                    "held_by": held_by,
                     "customer_id": customer,
                 }
             )
